@@ -1,0 +1,69 @@
+"""aioprintora: the asyncio-first SDK for the Printora Partner API."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    IdempotencyKeyError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    PrintoraError,
+    RateLimitError,
+    ServerError,
+)
+from .models import (
+    EventType,
+    Order,
+    OrderStatus,
+    Page,
+    Pagination,
+    Session,
+    SessionStatus,
+    SessionToken,
+    UserData,
+    WebhookDelivery,
+    WebhookLog,
+    WebhookStatus,
+)
+
+try:
+    __version__ = version("aioprintora")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "EventType",
+    "IdempotencyKeyError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "Order",
+    "OrderStatus",
+    "Page",
+    "Pagination",
+    "PermissionDeniedError",
+    "PrintoraError",
+    "RateLimitError",
+    "ServerError",
+    "Session",
+    "SessionStatus",
+    "SessionToken",
+    "UserData",
+    "WebhookDelivery",
+    "WebhookLog",
+    "WebhookStatus",
+    "__version__",
+]

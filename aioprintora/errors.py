@@ -1,0 +1,191 @@
+"""The exceptions aioprintora raises: catch the level you can act on.
+
+::
+
+    PrintoraError                      every error this SDK raises on purpose
+    ├── APIError                       the server answered, and not with success
+    │   ├── BadRequestError            400  VALIDATION_ERROR, INVALID_IMAGE_URL, ...
+    │   ├── AuthenticationError        401  INVALID_API_KEY
+    │   ├── PermissionDeniedError      403
+    │   ├── NotFoundError              404  ORDER_NOT_FOUND, WEBHOOK_NOT_FOUND, ...
+    │   ├── ConflictError              409  other than the duplicate-session replay
+    │   ├── IdempotencyKeyError        422  the key was already used with another body
+    │   ├── RateLimitError             429  RATE_LIMIT_EXCEEDED (``retry_after``, ``reset_at``)
+    │   ├── ServerError                5xx
+    │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
+    ├── APIConnectionError             the request did not get a complete answer
+    │   └── APITimeoutError            ... because a timeout or the call's deadline ran out
+    └── WebhookError                   (``aioprintora.webhooks``) a delivery we cannot accept
+        ├── WebhookSignatureError      bad or missing ``X-Printora-Signature``
+        └── WebhookPayloadError        signed, but not a webhook event we can read
+
+Every :class:`APIError` carries ``status``, ``code``, ``message``, a short ``body`` excerpt, the
+response ``headers``, ``method`` and ``url``. No exception text ever contains the API key or the
+webhook secret: neither is ever passed to an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "IdempotencyKeyError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PrintoraError",
+    "RateLimitError",
+    "ServerError",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+]
+
+
+class PrintoraError(Exception):
+    """Base class of every exception raised by aioprintora."""
+
+    #: How many HTTP attempts the call made before giving up (set by the retry middleware).
+    attempts: int = 1
+
+
+class APIError(PrintoraError):
+    """The API answered with an error status, or with a body we could not read.
+
+    Args:
+        message: the server's message, or our description of what was wrong.
+        status: the HTTP status code.
+        code: the API's error code (``INVALID_IMAGE_URL``...), when it sent one.
+        body: at most :data:`BODY_EXCERPT` characters of the raw response body.
+        headers: the response headers.
+        method: the request's HTTP method.
+        url: the request's URL (it never contains credentials).
+    """
+
+    BODY_EXCERPT = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.body = body[: self.BODY_EXCERPT]
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method else ""
+        code = f" {self.code}" if self.code else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.status}{code}: {self.message}{where}{tries}"
+
+
+class BadRequestError(APIError):
+    """400: the request was invalid (``VALIDATION_ERROR``, ``INVALID_IMAGE_URL``...)."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, malformed or revoked (``INVALID_API_KEY``)."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: no such session, order or webhook log (``ORDER_NOT_FOUND``, ``WEBHOOK_NOT_FOUND``)."""
+
+
+class ConflictError(APIError):
+    """409 other than the duplicate-session replay, which the SDK returns as a success."""
+
+
+class IdempotencyKeyError(APIError):
+    """422: this ``Idempotency-Key`` was already used with a different request body.
+
+    Never retried: resending the same body under a fresh key is the caller's decision.
+    """
+
+
+class RateLimitError(APIError):
+    """429, or a server-directed wait longer than the client's cap.
+
+    Attributes:
+        retry_after: seconds the server asked us to wait, when known.
+        reset_at: when the server's window resets (aware UTC datetime), when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        reset_at: datetime | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+        self.reset_at = reset_at
+
+
+class ServerError(APIError):
+    """5xx: the server failed; an HTML page from a proxy lands here too, with its excerpt."""
+
+
+class MalformedResponseError(APIError):
+    """A success status whose body is not the JSON the endpoint documents."""
+
+
+class APIConnectionError(PrintoraError):
+    """The request could not be sent, or its response was cut off.
+
+    Args:
+        message: what went wrong.
+        method: the request's HTTP method.
+        url: the request's URL.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.message}{where}{tries}"
+
+
+class APITimeoutError(APIConnectionError):
+    """A per-attempt timeout or the call's total deadline ran out."""
+
+
+class WebhookError(PrintoraError):
+    """A webhook delivery that must not be processed."""
+
+
+class WebhookSignatureError(WebhookError):
+    """The ``X-Printora-Signature`` header is missing, malformed or does not match the body."""
+
+
+class WebhookPayloadError(WebhookError):
+    """The body is correctly signed but is not a webhook event we can parse."""
