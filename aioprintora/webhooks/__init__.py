@@ -1,0 +1,89 @@
+"""Receiving Printora webhooks: verify, parse, de-duplicate, dispatch.
+
+::
+
+    from aioprintora.webhooks import construct_event, WebhookSignatureError
+
+    event = construct_event(body, request.headers.get("X-Printora-Signature"), secret)
+    event.session_id, event.event, event.timestamp, event.data, event.dedup_key
+
+Ready endpoints: :func:`webhook_handler` (aiohttp, here) and
+``aioprintora.webhooks.fastapi_receiver.webhook_router`` (FastAPI, ``aioprintora[fastapi]``).
+Duplicate stores: :class:`MemoryDedupStore` (default) and :class:`RedisDedupStore`
+(``aioprintora[redis]``; redis itself is only imported by the client you pass it).
+"""
+
+from __future__ import annotations
+
+from aioprintora.errors import WebhookError, WebhookPayloadError, WebhookSignatureError
+from aioprintora.models import EventType, OrderStatus
+from aioprintora.webhooks.aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
+from aioprintora.webhooks.dedup import (
+    Claim,
+    ClaimState,
+    DedupStore,
+    MemoryDedupStore,
+    dedup_key_string,
+)
+from aioprintora.webhooks.events import (
+    Customer,
+    OrderEventData,
+    OrderItem,
+    ShippingAddress,
+    WebhookEvent,
+    construct_event,
+    parse_event,
+)
+from aioprintora.webhooks.receiver import (
+    DEFAULT_MAX_BODY_SIZE,
+    Outcome,
+    WebhookCallback,
+    WebhookReceiver,
+)
+from aioprintora.webhooks.redis_dedup import RedisDedupStore
+from aioprintora.webhooks.signature import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SCHEME,
+    WebhookTimestampError,
+    check_timestamp,
+    sign_payload,
+    verify_signature,
+)
+from aioprintora.webhooks.tracker import OrderStatusTracker, event_status, furthest_status
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "SIGNATURE_HEADER",
+    "SIGNATURE_SCHEME",
+    "Claim",
+    "ClaimState",
+    "Customer",
+    "DedupStore",
+    "EventType",
+    "MemoryDedupStore",
+    "OrderEventData",
+    "OrderItem",
+    "OrderStatus",
+    "OrderStatusTracker",
+    "Outcome",
+    "RedisDedupStore",
+    "ShippingAddress",
+    "WebhookCallback",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookPayloadError",
+    "WebhookReceiver",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "aiohttp_handler",
+    "check_timestamp",
+    "construct_event",
+    "dedup_key_string",
+    "event_status",
+    "furthest_status",
+    "parse_event",
+    "sign_payload",
+    "verify_signature",
+    "webhook_app",
+    "webhook_handler",
+]
