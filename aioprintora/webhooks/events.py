@@ -145,9 +145,18 @@ def _decode(payload: bytes) -> Any:
         raise WebhookPayloadError(f"malformed JSON body: {str(exc)[:200]}") from None
 
 
+def _format_leaf(exc: BaseException, type_: type | None) -> str:
+    """cattrs' wording, plus the validator's own reason when it has one."""
+    text = cattrs.v.format_exception(exc, type_)
+    if type_ is None and str(exc):
+        text += f" ({str(exc)[:80]})"
+    return text
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc, path="$"))[:300]
+        messages = cattrs.transform_error(exc, path="$", format_exception=_format_leaf)
+        return "; ".join(messages)[:300]
     return str(exc)[:300]
 
 
