@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .client import DEFAULT_RATE_LIMIT, PrintoraClient
 from .errors import (
     APIConnectionError,
     APIError,
@@ -33,6 +34,7 @@ from .models import (
     WebhookLog,
     WebhookStatus,
 )
+from .retry import RetryPolicy
 
 try:
     __version__ = version("aioprintora")
@@ -40,6 +42,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "DEFAULT_RATE_LIMIT",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -55,8 +58,10 @@ __all__ = [
     "Page",
     "Pagination",
     "PermissionDeniedError",
+    "PrintoraClient",
     "PrintoraError",
     "RateLimitError",
+    "RetryPolicy",
     "ServerError",
     "Session",
     "SessionStatus",

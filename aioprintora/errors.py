@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -87,7 +89,8 @@ class APIError(PrintoraError):
         self.status = status
         self.code = code
         self.body = body[: self.BODY_EXCERPT]
-        self.headers: Mapping[str, str] = dict(headers or {})
+        # Case-insensitive, like the response's own: err.headers["x-request-id"] works.
+        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.method = method
         self.url = url
 

@@ -1,0 +1,306 @@
+"""``PrintoraClient``: one object, one connection pool, one rate limiter, explicit lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from . import _sansio, errors
+from .retry import RetryMiddleware, RetryPolicy
+from .transport import AttemptMiddleware, make_session
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .ratelimit import Limiter, Window
+    from .resources.orders import Orders
+    from .resources.sessions import Sessions
+    from .resources.webhook_logs import WebhookLogs
+
+__all__ = ["DEFAULT_RATE_LIMIT", "PrintoraClient"]
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: The documented 60/min and 10,000/day, enforced in this process.
+DEFAULT_RATE_LIMIT: Any = _Sentinel("DEFAULT_RATE_LIMIT")
+_UNSET: Any = _Sentinel("UNSET")
+
+
+class _Secret:
+    """Holds the API key so that no repr, traceback local or ``vars()`` dump shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+@attrs.frozen
+class _Options:
+    timeout: float
+    retry: RetryPolicy
+
+
+@attrs.define(eq=False)
+class _Pool:
+    """The state clients derived by ``with_options`` share: pool, limiter, lifecycle."""
+
+    session: aiohttp.ClientSession | None
+    owned: bool
+    limiter: Limiter | None
+    closed: bool = False
+
+
+class PrintoraClient:
+    """An async client for the Printora Partner API.
+
+    Args:
+        api_key: the partner key (``sk_test_…`` / ``sk_live_…``); default ``$PRINTORA_API_KEY``.
+        base_url: the API root; default ``$PRINTORA_BASE_URL``, else the ``environment``'s.
+        environment: ``"production"`` or ``"staging"``.
+        timeout: seconds one attempt may take, from send to the last byte of the body.
+        max_retries: retries after the first attempt (see :mod:`aioprintora.retry`).
+        deadline: seconds the whole call may take, every attempt and backoff sleep included
+            (time queued in the rate limiter excluded); ``None`` for no deadline.
+        rate_limit: ``DEFAULT_RATE_LIMIT`` (60/min and 10,000/day in this process), ``None`` to
+            switch it off, a sequence of :class:`~aioprintora.ratelimit.Window`, or a limiter
+            shared with other clients (e.g. :class:`~aioprintora.ratelimit_redis.RedisRateLimiter`).
+        pool_size: most connections open at once.
+        session: an ``aiohttp.ClientSession`` of yours to send through; never closed by us. Its
+            own middlewares are not applied to our requests.
+        retry: a whole :class:`~aioprintora.retry.RetryPolicy`; overrides ``max_retries``
+            and ``deadline``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        environment: Literal["production", "staging"] = "production",
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        deadline: float | None = 120.0,
+        rate_limit: Limiter | Sequence[Window] | None = DEFAULT_RATE_LIMIT,
+        pool_size: int = 10,
+        session: aiohttp.ClientSession | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
+        if not key:
+            raise ValueError("no API key: pass api_key=... or set PRINTORA_API_KEY")
+        self._key = _Secret(key)
+        self.base_url = _base_url(base_url, environment)
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if pool_size < 1:
+            raise ValueError("pool_size must be >= 1")
+        self._pool_size = pool_size
+        self._options = _Options(
+            timeout=timeout, retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline)
+        )
+        self._pool = _Pool(session=session, owned=session is None, limiter=_limiter(rate_limit))
+        self._middlewares = self._build_middlewares()
+
+    def _build_middlewares(self) -> tuple[Any, ...]:
+        return (
+            RetryMiddleware(self._options.retry, self._options.timeout),
+            AttemptMiddleware(self._pool.limiter, self._options.timeout),
+        )
+
+    def __repr__(self) -> str:
+        return f"<PrintoraClient base_url={str(self.base_url)!r} api_key=<redacted>>"
+
+    # -- resources -------------------------------------------------------------------------------
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """Partner sessions: create, get, validate a token."""
+        from .resources.sessions import Sessions
+
+        return Sessions(self)
+
+    @cached_property
+    def orders(self) -> Orders:
+        """Orders placed through your sessions."""
+        from .resources.orders import Orders
+
+        return Orders(self)
+
+    @cached_property
+    def webhook_logs(self) -> WebhookLogs:
+        """Webhook delivery logs; resend and retry deliveries."""
+        from .resources.webhook_logs import WebhookLogs
+
+        return WebhookLogs(self)
+
+    # -- options and lifecycle -------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = _UNSET,
+    ) -> PrintoraClient:
+        """A client sharing this one's pool and limiter, with other timeout or retry settings.
+
+        Example: ``await client.with_options(max_retries=0).orders.list()``.
+        """
+        clone = object.__new__(PrintoraClient)
+        clone.__dict__.update(
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in ("sessions", "orders", "webhook_logs")
+            }
+        )
+        retry = self._options.retry
+        if max_retries is not None:
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        if deadline is not _UNSET:
+            retry = attrs.evolve(retry, deadline=deadline)
+        clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
+        clone._middlewares = clone._build_middlewares()
+        return clone
+
+    @property
+    def limiter(self) -> Limiter | None:
+        """The rate limiter every request of this client waits for (None when switched off)."""
+        return self._pool.limiter
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._pool.closed
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._pool.closed:
+            raise RuntimeError("this PrintoraClient is closed; create a new one")
+        if self._pool.session is None:
+            asyncio.get_running_loop()  # a pool belongs to the loop it was made in
+            from . import __version__
+
+            self._pool.session = make_session(self._pool_size, f"aioprintora/{__version__}")
+        return self._pool.session
+
+    async def close(self) -> None:
+        """Release the connection pool (a session passed in by you is left open)."""
+        if self._pool.closed:
+            return
+        self._pool.closed = True
+        session, self._pool.session = self._pool.session, None
+        if session is not None and self._pool.owned:
+            await session.close()
+
+    async def __aenter__(self) -> PrintoraClient:
+        self._session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __del__(self) -> None:
+        pool = self.__dict__.get("_pool")
+        if pool is not None and pool.owned and pool.session is not None and not pool.closed:
+            warnings.warn(
+                "PrintoraClient was not closed: use 'async with' or 'await client.close()'",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    # -- the one request path --------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one API call through the middlewares; the decoded ``data`` of the answer."""
+        session = self._session()
+        url = self.base_url.join(URL(path.lstrip("/"))) if path else self.base_url
+        if params:
+            url = url.with_query({k: str(v) for k, v in params.items()})
+        headers = {"Authorization": f"Bearer {self._key.reveal()}"}
+        body = None
+        if json is not None:
+            body = _sansio.dumps(json)
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            async with session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                middlewares=self._middlewares,
+                timeout=aiohttp.ClientTimeout(total=None),
+            ) as response:
+                raw = await response.read()
+                status = response.status
+        except aiohttp.ClientError as exc:  # the retry middleware maps these; this is a backstop
+            raise errors.APIConnectionError(
+                f"{type(exc).__name__}", method=method, url=str(url)
+            ) from exc
+        return _sansio.decode_success(status, raw, method=method, url=str(url))
+
+
+def _base_url(base_url: str | None, environment: str) -> URL:
+    raw = base_url or os.environ.get("PRINTORA_BASE_URL")
+    if raw is None:
+        if environment not in _sansio.ENVIRONMENTS:
+            raise ValueError(f"environment must be one of {', '.join(_sansio.ENVIRONMENTS)}")
+        raw = _sansio.ENVIRONMENTS[environment]
+    url = URL(raw)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
+    if url.scheme == "http" and not _sansio.is_loopback(url):
+        raise ValueError(
+            f"refusing to send the API key over plain http to {url.host}: use https "
+            "(plain http is allowed only to a loopback host such as the local sandbox)"
+        )
+    # A trailing slash makes URL.join keep the base's path (e.g. a proxy prefix).
+    return url if url.path.endswith("/") else url.with_path(url.path + "/")
+
+
+def _limiter(rate_limit: Any) -> Limiter | None:
+    if rate_limit is None:
+        return None
+    from .ratelimit import DEFAULT_WINDOWS, RateLimiter
+
+    if rate_limit is DEFAULT_RATE_LIMIT:
+        return RateLimiter(DEFAULT_WINDOWS)
+    if isinstance(rate_limit, Sequence):
+        return RateLimiter(tuple(rate_limit))
+    return rate_limit  # type: ignore[no-any-return]

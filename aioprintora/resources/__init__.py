@@ -1,0 +1,1 @@
+"""One small class per API resource, each holding a reference to the client."""

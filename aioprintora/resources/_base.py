@@ -1,0 +1,48 @@
+"""What every resource shares: the client reference and turning ``data`` into models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import errors
+
+if TYPE_CHECKING:
+    from ..client import PrintoraClient
+
+T = TypeVar("T")
+
+
+class Resource:
+    """Base of ``client.sessions``, ``client.orders``, ``client.webhook_logs``."""
+
+    def __init__(self, client: PrintoraClient) -> None:
+        self._client = client
+
+
+def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T:
+    """Run ``build`` on an answer's data; anything it cannot read is a MalformedResponseError.
+
+    Never a partial model: a missing required field or a wrong type fails the whole answer.
+    """
+    try:
+        return build(data)
+    except Exception as exc:  # cattrs raises ClassValidationError groups, TypeError, ValueError...
+        excerpt = json.dumps(data, default=str)[: errors.APIError.BODY_EXCERPT]
+        raise errors.MalformedResponseError(
+            f"the answer does not match the documented shape ({_reason(exc)})",
+            status=200,
+            body=excerpt,
+            method=method,
+            url=path,
+        ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    inner = getattr(exc, "exceptions", None)
+    if inner:
+        return "; ".join(_reason(e) for e in inner[:3])
+    notes = getattr(exc, "__notes__", None)
+    text = f"{type(exc).__name__}: {exc}"
+    return f"{text} [{notes[-1]}]" if notes else text

@@ -1,0 +1,112 @@
+"""``client.sessions``: create a print session, read it back, check its token."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .. import _validate as check
+from .._convert import structure, unstructure
+from ..models import Session, SessionToken, UserData
+from ._base import Resource, decode
+
+__all__ = ["Sessions", "build_session_body"]
+
+PATH = "api/v1/partner-session"
+
+
+def build_session_body(
+    *,
+    image_url: str | None = None,
+    creator_id: str | None = None,
+    merch_id: str | None = None,
+    variant_id: str | None = None,
+    quantity: int | None = None,
+    success_url: str,
+    failed_url: str,
+    user_data: UserData | None = None,
+) -> dict[str, Any]:
+    """Validate the arguments of a session and build its camelCase body (raises ValueError)."""
+    flow = check.exactly_one(image_url=image_url, creator_id=creator_id, merch_id=merch_id)
+    body: dict[str, Any] = {}
+    if flow == "image_url":
+        body["imageUrl"] = check.absolute_url("image_url", image_url)
+    elif flow == "creator_id":
+        body["creatorId"] = check.uuid_str("creator_id", creator_id)
+    else:
+        body["merchId"] = check.uuid_str("merch_id", merch_id)
+    if (variant_id is not None or quantity is not None) and flow != "merch_id":
+        raise ValueError("variant_id and quantity go with merch_id only")
+    if variant_id is not None:
+        body["variantId"] = check.uuid_str("variant_id", variant_id)
+    if quantity is not None:
+        body["quantity"] = check.int_range("quantity", quantity, 1, 100)
+    body["successUrl"] = check.absolute_url("success_url", success_url)
+    body["failedUrl"] = check.absolute_url("failed_url", failed_url)
+    if user_data is not None:
+        if not isinstance(user_data, UserData):
+            raise ValueError("user_data must be an aioprintora.UserData")
+        body["userData"] = unstructure(user_data)
+    return body
+
+
+class Sessions(Resource):
+    """Partner sessions: the link that sends your customer to Printora's editor."""
+
+    async def create(
+        self,
+        *,
+        success_url: str,
+        failed_url: str,
+        image_url: str | None = None,
+        creator_id: str | None = None,
+        merch_id: str | None = None,
+        variant_id: str | None = None,
+        quantity: int | None = None,
+        user_data: UserData | None = None,
+        idempotency_key: str | None = None,
+    ) -> Session:
+        """Create a session for exactly one of an image, a creator or a merch item.
+
+        Args:
+            success_url: where Printora sends the customer after payment.
+            failed_url: where Printora sends the customer when payment fails.
+            image_url: the customer's design (absolute http(s) URL).
+            creator_id: a creator's UUID (the creator flow).
+            merch_id: a merch item's UUID, optionally with ``variant_id`` and ``quantity`` 1–100.
+            user_data: customer details to pre-fill checkout.
+            idempotency_key: sent as ``Idempotency-Key``; a UUID4 is generated when omitted. The
+                same key is sent on every retry, so one call makes at most one session; a replay
+                (409 ``DUPLICATE_SESSION``) returns the existing session.
+
+        Raises:
+            ValueError: an argument is invalid (nothing is sent).
+            IdempotencyKeyError: the key was used before with a different body.
+        """
+        body = build_session_body(
+            image_url=image_url,
+            creator_id=creator_id,
+            merch_id=merch_id,
+            variant_id=variant_id,
+            quantity=quantity,
+            success_url=success_url,
+            failed_url=failed_url,
+            user_data=user_data,
+        )
+        key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
+        if not isinstance(key, str) or not key or len(key) > 255:
+            raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
+        data = await self._client._request("POST", PATH, json=body, idempotency_key=key)
+        return decode(data, lambda d: structure(d, Session), method="POST", path=PATH)
+
+    async def get(self, session_id: str) -> Session:
+        """The session's details (status, URLs, the order once checked out)."""
+        path = f"{PATH}/{check.uuid_str('session_id', session_id)}"
+        data = await self._client._request("GET", path)
+        return decode(data, lambda d: structure(d, Session), method="GET", path=path)
+
+    async def validate_token(self, token: str) -> SessionToken:
+        """Whether a session token (the end of ``redirect_url``) is still usable."""
+        path = f"{PATH}/by-token/{check.path_segment('token', token)}"
+        data = await self._client._request("GET", path)
+        return decode(data, lambda d: structure(d, SessionToken), method="GET", path=path)

@@ -1,0 +1,39 @@
+"""Shared fixtures: the sandbox every client test talks to, and a scripted server for faults."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from aioprintora import PrintoraClient
+from aioprintora.retry import RetryPolicy
+
+from .scripted import ScriptedServer
+
+API_KEY = "sk_test_scripted_0123456789"
+FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_cap=0.05, deadline=10.0)
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[ScriptedServer]:
+    server = await ScriptedServer().start()
+    yield server
+    await server.close()
+
+
+def assert_no_acquired(client: PrintoraClient) -> None:
+    """Every connection is back in the pool."""
+    session = client._pool.session
+    if session is not None and session.connector is not None:
+        assert len(session.connector._acquired) == 0  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def client(scripted: ScriptedServer) -> AsyncIterator[PrintoraClient]:
+    """A client on the scripted server, fast backoff, no limiter."""
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, timeout=2.0, retry=FAST_RETRY
+    ) as c:
+        yield c
+        assert_no_acquired(c)
