@@ -201,13 +201,10 @@ def observation(
     info = parse_rate_limit_headers(headers, now_wall)
     index = _window_for(info.limit, windows)
     period = windows[index].period
-    remaining = info.remaining
-    if status == 429 and remaining is None:
-        remaining = 0  # the server just told us this window is exhausted
     reset_after = period if info.reset_after is None else min(info.reset_after, period)
     pause = None
     if status == 429:
         wait = info.retry_after if info.retry_after is not None else info.reset_after
         longest = max(window.period for window in windows)
         pause = min(FALLBACK_429_PAUSE if wait is None else wait, longest)
-    return Observation(window=index, remaining=remaining, reset_after=reset_after, pause=pause)
+    return Observation(window=index, remaining=info.remaining, reset_after=reset_after, pause=pause)
