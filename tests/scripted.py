@@ -48,7 +48,7 @@ def fail(status: int, code: str = "ERR", message: str = "failed", **headers: str
 
 
 class ScriptedServer:
-    """Answers each request with the next scripted reply (or ``default`` when the script is empty)."""
+    """Answers each request with the next scripted reply, or ``default`` once the script is empty."""
 
     def __init__(self) -> None:
         self.script: deque[Reply] = deque()
@@ -85,7 +85,9 @@ class ScriptedServer:
     async def start(self) -> ScriptedServer:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -1,0 +1,278 @@
+"""Retries, timeouts and cancellation (RELIABILITY 4, 6, 8, 9, 11, 12, 19) on a scripted server."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from aioprintora import (
+    APIConnectionError,
+    APITimeoutError,
+    IdempotencyKeyError,
+    PrintoraClient,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+)
+from aioprintora.retry import backoff_delay, is_idempotent, should_retry
+
+from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
+from .scripted import Reply, ScriptedServer, fail, ok
+
+ORDERS = {"orders": [], "pagination": {"total": 0, "limit": 20, "offset": 0, "hasMore": False}}
+SESSION = {"sessionId": "0b9c3f3e-5a55-4c43-9d2b-9f1a3c1f0a11", "redirectUrl": "https://x/e/t"}
+CREATE = {
+    "image_url": "https://img.example/cat.png",
+    "success_url": "https://shop.example/ok",
+    "failed_url": "https://shop.example/failed",
+}
+FAULTS = {
+    "500": lambda: fail(500),
+    "502": lambda: Reply(502, raw=b"<html>502 Bad Gateway</html>"),
+    "503": lambda: fail(503),
+    "drop": lambda: Reply(drop=True),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+async def test_k_failures_then_success_takes_k_plus_one_requests(
+    client: PrintoraClient, scripted: ScriptedServer, kind: str, k: int
+) -> None:
+    scripted.add(*[FAULTS[kind]() for _ in range(k)], ok(ORDERS))
+    page = await client.orders.list()
+    assert page.items == []
+    assert len(scripted.seen) == k + 1
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+async def test_four_failures_give_the_typed_error_after_four_requests(
+    client: PrintoraClient, scripted: ScriptedServer, kind: str
+) -> None:
+    scripted.add(*[FAULTS[kind]() for _ in range(4)], ok(ORDERS))
+    expected = APIConnectionError if kind == "drop" else ServerError
+    with pytest.raises(expected) as info:
+        await client.orders.list()
+    assert len(scripted.seen) == 4
+    assert info.value.attempts == 4
+
+
+async def test_create_retries_with_the_byte_identical_key_and_body(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    scripted.add(fail(500), Reply(drop=True), fail(503), ok(SESSION, status=201))
+    session = await client.sessions.create(**CREATE)
+    assert session.session_id == SESSION["sessionId"]
+    keys = {seen.headers["Idempotency-Key"] for seen in scripted.seen}
+    bodies = {seen.body for seen in scripted.seen}
+    assert len(scripted.seen) == 4
+    assert len(keys) == 1
+    assert len(bodies) == 1
+
+
+async def test_idempotency_key_reuse_is_not_retried(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    scripted.add(fail(422, "IDEMPOTENCY_KEY_REUSED"))
+    with pytest.raises(IdempotencyKeyError):
+        await client.sessions.create(**CREATE, idempotency_key="k1")
+    assert len(scripted.seen) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "502", "drop"])
+async def test_resend_is_not_retried_after_an_ambiguous_failure(
+    client: PrintoraClient, scripted: ScriptedServer, fault: str
+) -> None:
+    scripted.add(FAULTS[fault](), ok({"webhookLogId": "w1"}))
+    with pytest.raises((ServerError, APIConnectionError)):
+        await client.webhook_logs.resend(order_id="o1", event_type="order.paid")
+    assert len(scripted.seen) == 1
+
+
+async def test_retry_call_is_not_retried_after_a_read_timeout(scripted: ScriptedServer) -> None:
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, timeout=0.2, retry=FAST_RETRY
+    ) as client:
+        scripted.add(Reply(delay=1.0, body={"success": True, "data": {"webhookLogId": "w1"}}))
+        with pytest.raises(APITimeoutError):
+            await client.webhook_logs.retry("w1")
+        assert len(scripted.seen) == 1
+        assert_no_acquired(client)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_resend_is_retried_when_the_server_certainly_did_nothing(
+    client: PrintoraClient, scripted: ScriptedServer, status: int
+) -> None:
+    scripted.add(
+        fail(status, **{"Retry-After": "0"}), ok({"webhookLogId": "w2", "status": "pending"})
+    )
+    delivery = await client.webhook_logs.resend(session_id="s1", event_type="order.created")
+    assert delivery.webhook_log_id == "w2"
+    assert len(scripted.seen) == 2
+
+
+async def test_resend_is_retried_on_connect_failure() -> None:
+    # Nothing listens on this port: the request certainly never arrived, so retrying is safe.
+    async with PrintoraClient(
+        API_KEY, base_url="http://127.0.0.1:9", rate_limit=None, retry=FAST_RETRY
+    ) as client:
+        with pytest.raises(APIConnectionError, match="connect") as info:
+            await client.webhook_logs.resend(order_id="o1", event_type="order.paid")
+    assert info.value.attempts == 4
+
+
+async def test_retry_after_is_honoured_without_jitter(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    scripted.add(fail(503, **{"Retry-After": "1"}), ok(ORDERS))
+    started = time.monotonic()
+    await client.orders.list()
+    waited = time.monotonic() - started
+    assert 0.9 <= waited < 2.0
+
+
+async def test_retry_after_as_http_date(client: PrintoraClient, scripted: ScriptedServer) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=1)
+    scripted.add(fail(429, **{"Retry-After": format_datetime(when, usegmt=True)}), ok(ORDERS))
+    started = time.monotonic()
+    await client.orders.list()
+    assert time.monotonic() - started < 2.5
+    assert len(scripted.seen) == 2
+
+
+async def test_429_without_retry_after_uses_rate_limit_reset(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    scripted.add(fail(429, **{"X-RateLimit-Reset": "1"}), ok(ORDERS))  # < 1e9: seconds from now
+    started = time.monotonic()
+    await client.orders.list()
+    assert 0.5 <= time.monotonic() - started < 2.5
+
+
+async def test_a_server_wait_above_the_cap_raises_at_once(scripted: ScriptedServer) -> None:
+    policy = RetryPolicy(max_retries=3, max_server_wait=5.0)
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy
+    ) as client:
+        scripted.add(fail(429, "RATE_LIMIT_EXCEEDED", **{"Retry-After": "3600"}), ok(ORDERS))
+        started = time.monotonic()
+        with pytest.raises(RateLimitError) as info:
+            await client.orders.list()
+    assert time.monotonic() - started < 1.0
+    assert info.value.retry_after == pytest.approx(3600, abs=2)
+    assert info.value.reset_at is not None
+    assert len(scripted.seen) == 1
+
+
+async def test_deadline_is_never_exceeded(scripted: ScriptedServer) -> None:
+    policy = RetryPolicy(max_retries=10, backoff_base=0.2, backoff_cap=0.2, deadline=0.5)
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy, timeout=5.0
+    ) as client:
+        scripted.default = lambda _: Reply(delay=0.15, status=500, body={"success": False})
+        started = time.monotonic()
+        with pytest.raises((ServerError, APITimeoutError)):
+            await client.orders.list()
+        assert time.monotonic() - started < 0.5 + 0.1
+        assert_no_acquired(client)
+
+
+async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedServer) -> None:
+    async with PrintoraClient(
+        API_KEY,
+        base_url=scripted.base_url,
+        rate_limit=None,
+        timeout=0.3,
+        retry=RetryPolicy(max_retries=0),
+    ) as client:
+        scripted.add(Reply(delay=2.0, body={"success": True, "data": ORDERS}))
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            await client.orders.list()
+        assert time.monotonic() - started < 0.3 + 0.1
+        assert_no_acquired(client)
+
+
+async def test_truncated_body_is_a_transport_error_and_gets_retried(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    # Content-Length promises more than is sent: aiohttp raises ClientPayloadError inside.
+    scripted.add(
+        Reply(raw=b'{"success": true', headers={"Content-Length": "500"}, drop=False),
+        ok(ORDERS),
+    )
+    page = await client.orders.list()
+    assert page.items == []
+    assert len(scripted.seen) == 2
+
+
+async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer) -> None:
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, pool_size=5, timeout=10.0
+    ) as client:
+        scripted.default = lambda _: Reply(delay=5.0, body={"success": True, "data": ORDERS})
+        tasks = [asyncio.create_task(client.orders.list()) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        in_flight = len(scripted.seen)
+        assert 0 < in_flight <= 5
+        started = time.monotonic()
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert time.monotonic() - started < 0.1
+        assert all(isinstance(r, asyncio.CancelledError) for r in results)
+        await asyncio.sleep(0.1)
+        assert len(scripted.seen) == in_flight  # nothing reached the server after the cancel
+        assert_no_acquired(client)
+
+
+async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
+    policy = RetryPolicy(max_retries=3, backoff_base=5.0, backoff_cap=5.0)
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy
+    ) as client:
+        scripted.default = lambda _: fail(500)
+        task = asyncio.create_task(client.orders.list())
+        await asyncio.sleep(0.2)
+        assert len(scripted.seen) == 1
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 0.1
+        assert len(scripted.seen) == 1
+        assert_no_acquired(client)
+
+
+# -- the pure decisions --------------------------------------------------------------------------
+
+
+def test_backoff_delays_stay_within_documented_bounds() -> None:
+    policy = RetryPolicy(backoff_base=0.5, backoff_cap=8.0)
+    rng = random.Random(1)
+    for retry in range(1, 12):
+        ceiling = min(8.0, 0.5 * 2 ** (retry - 1))
+        delays = [backoff_delay(policy, retry, rng) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling * 0.8  # full jitter spreads over the whole range
+
+
+def test_what_is_retried() -> None:
+    policy = RetryPolicy()
+    assert is_idempotent("GET", {})
+    assert is_idempotent("POST", {"Idempotency-Key": "k"})
+    assert not is_idempotent("POST", {})
+    for status in (429, 500, 502, 503, 504):
+        assert should_retry(policy, idempotent=True, status=status)
+    for status in (400, 401, 404, 409, 422):
+        assert not should_retry(policy, idempotent=True, status=status)
+    assert should_retry(policy, idempotent=False, status=503)
+    assert not should_retry(policy, idempotent=False, status=500)
+    assert should_retry(policy, idempotent=False, failure="connect failure")
+    assert not should_retry(policy, idempotent=False, failure="read timeout")
