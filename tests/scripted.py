@@ -48,7 +48,7 @@ def fail(status: int, code: str = "ERR", message: str = "failed", **headers: str
 
 
 class ScriptedServer:
-    """Answers each request with the next scripted reply, or ``default`` once the script is empty."""
+    """Answers each request with the next scripted reply, then with ``default``."""
 
     def __init__(self) -> None:
         self.script: deque[Reply] = deque()
