@@ -1,0 +1,216 @@
+"""The one aiohttp middleware in front of every route.
+
+In order: log the request, answer 404/405, authenticate, rate-limit, serve a scripted or random
+fault, run the handler, turn errors into the JSON envelope, and stamp ``Date`` and the
+``X-RateLimit-*`` headers on the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+from typing import TYPE_CHECKING
+
+import attrs
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from .ratelimit import Decision
+from .validation import InvalidRequestError
+from .wire import dumps, error_body
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+    from .state import Partner
+
+__all__ = [
+    "SANDBOX",
+    "ApiError",
+    "RequestRecord",
+    "json_response",
+    "make_middleware",
+    "partner_of",
+]
+
+#: Where handlers find their :class:`~aioprintora.sandbox.server.Sandbox`.
+SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox")
+
+logger = logging.getLogger("aioprintora.sandbox")
+
+_HTML_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+_TRUNCATED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+    b'Content-Length: 4096\r\nConnection: close\r\n\r\n{"success":true,"data":{"ord'
+)
+_PRE_WORK = frozenset({"500", "502", "503", "drop", "malformed", "truncated"})
+
+
+class ApiError(Exception):
+    """An error answer: the status and the envelope's ``code`` and ``message``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@attrs.define(eq=False)
+class RequestRecord:
+    """One request the sandbox received (``Authorization`` is never kept: ``partner_id`` is)."""
+
+    at: float
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = attrs.field(repr=False)
+    partner_id: str | None = None
+    status: int | None = None  # None: the connection was dropped without an answer
+    fault: str | None = None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The ``Idempotency-Key`` header, if sent."""
+        return self.headers.get("Idempotency-Key")
+
+
+def json_response(status: int, body: object) -> web.Response:
+    """A JSON answer."""
+    return web.Response(status=status, text=dumps(body), content_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return json_response(status, error_body(code, message))
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without answering (aiohttp then writes nothing)."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return web.Response(status=499)
+
+
+def make_middleware(sb: Sandbox) -> Middleware:
+    """The middleware bound to one sandbox."""
+
+    @web.middleware
+    async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        record = RequestRecord(
+            sb.clock(), request.method, request.path, dict(request.query), headers, b""
+        )
+        sb.requests.append(record)
+        record.body = await request.read()
+        decision: Decision | None = None
+        try:
+            response, decision = await _dispatch(sb, request, handler, record)
+        except ApiError as exc:
+            response = _error(exc.status, exc.code, exc.message)
+        except InvalidRequestError as exc:
+            response = _error(400, exc.code, exc.message)
+        except Exception:
+            logger.exception("sandbox handler failed on %s %s", request.method, request.path)
+            response = _error(500, "INTERNAL_ERROR", "Internal server error")
+        if decision is None:
+            decision = sb.limiter.peek(record.partner_id, sb.clock()) if sb.limiter else None
+        if decision is not None and "X-RateLimit-Limit" not in response.headers:
+            response.headers.update(decision.headers())
+        response.headers["Date"] = email.utils.formatdate(sb.clock(), usegmt=True)
+        if record.status is None and record.fault not in ("drop", "commit_drop", "truncated"):
+            record.status = response.status
+        return response
+
+    return sandbox_middleware
+
+
+async def _dispatch(
+    sb: Sandbox, request: web.Request, handler: Handler, record: RequestRecord
+) -> tuple[web.StreamResponse, Decision | None]:
+    route_error = request.match_info.http_exception
+    if route_error is not None:
+        if route_error.status == 405:
+            return _error(405, "METHOD_NOT_ALLOWED", f"Method {request.method} not allowed"), None
+        return _error(404, "NOT_FOUND", f"No route for {request.path}"), None
+    control = request.path.startswith("/_sandbox/")
+    if (
+        not (control or request.path.startswith("/api/"))
+        or request.path == "/_sandbox/openapi.json"
+    ):
+        return await handler(request), None
+    partner = sb.world.partner_for_key(_bearer(request))
+    if partner is None:
+        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
+    record.partner_id = partner.partner_id
+    if control:
+        return await handler(request), None
+    decision = sb.limiter.hit(partner.partner_id, sb.clock()) if sb.limiter else None
+    if decision is not None and not decision.allowed:
+        response = _error(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded, retry later")
+        response.headers.update(decision.headers())
+        return response, decision
+    fault = sb.faults.take(request.method, request.path)
+    if fault is None:
+        return await handler(request), decision
+    record.fault = fault
+    return await _serve_fault(sb, fault, request, handler), decision
+
+
+def _bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def partner_of(request: web.Request) -> Partner:
+    """The authenticated partner of a request (the middleware has already checked the key)."""
+    partner = request.app[SANDBOX].world.partner_for_key(_bearer(request))
+    if partner is None:  # pragma: no cover - the middleware answered 401 already
+        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
+    return partner
+
+
+async def _serve_fault(
+    sb: Sandbox, fault: str, request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    name, _, arg = fault.partition(":")
+    if name == "429":
+        response = _error(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded, retry later")
+        response.headers["Retry-After"] = arg or "1"
+        return response
+    if fault in _PRE_WORK:
+        return _pre_work_fault(fault, request)
+    try:
+        done = await handler(request)  # the work is done and committed from here on
+    except ApiError as exc:
+        done = _error(exc.status, exc.code, exc.message)
+    except InvalidRequestError as exc:
+        done = _error(400, exc.code, exc.message)
+    if fault == "commit_drop":
+        return _drop(request)
+    if fault == "commit_500":
+        return _error(500, "INTERNAL_ERROR", "Internal server error")
+    # "delay:<s>": the answer comes late; closing the sandbox cuts the wait short.
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(sb.closing.wait(), float(arg))
+    return done
+
+
+def _pre_work_fault(fault: str, request: web.Request) -> web.StreamResponse:
+    if fault == "500":
+        return _error(500, "INTERNAL_ERROR", "Internal server error")
+    if fault == "503":
+        return _error(503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+    if fault == "502":
+        return web.Response(status=502, text=_HTML_502, content_type="text/html")
+    if fault == "malformed":
+        return web.Response(
+            status=200, text='{"success": true, "data": {"id": ', content_type="application/json"
+        )
+    if fault == "truncated" and request.transport is not None:
+        request.transport.write(_TRUNCATED)
+    return _drop(request)
