@@ -98,10 +98,10 @@ converter.register_unstructure_hook(Decimal, str)
 
 
 def _open_enum(tp: Any) -> type[enum.Enum] | None:
-    """The enum of a ``SomeEnum | str`` annotation, else None."""
+    """The enum of a ``SomeEnum | str`` (or ``SomeEnum | str | None``) annotation, else None."""
     if typing.get_origin(tp) not in (typing.Union, types.UnionType):
         return None
-    args = set(typing.get_args(tp))
+    args = set(typing.get_args(tp)) - {type(None)}
     if str not in args or len(args) != 2:
         return None
     (other,) = args - {str}
@@ -114,6 +114,8 @@ def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     members = {m.value: m for m in enum_cls}
 
     def structure_open_enum(value: Any, _: Any) -> Any:
+        if value is None and type(None) in typing.get_args(tp):
+            return None
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
         return members.get(value, value)

@@ -8,6 +8,7 @@ import pytest
 
 from aioprintora import PrintoraClient
 from aioprintora.retry import RetryPolicy
+from aioprintora.sandbox import Sandbox
 
 from .scripted import ScriptedServer
 
@@ -34,6 +35,23 @@ async def client(scripted: ScriptedServer) -> AsyncIterator[PrintoraClient]:
     """A client on the scripted server, fast backoff, no limiter."""
     async with PrintoraClient(
         API_KEY, base_url=scripted.base_url, rate_limit=None, timeout=2.0, retry=FAST_RETRY
+    ) as c:
+        yield c
+        assert_no_acquired(c)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """A sandbox with generous limits: tests that study rate limiting set their own."""
+    async with Sandbox(rate_limits=None, webhook_time_scale=0.001) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def api(sandbox: Sandbox) -> AsyncIterator[PrintoraClient]:
+    """A client on the sandbox: fast backoff, no client-side limiter."""
+    async with PrintoraClient(
+        sandbox.api_key, base_url=sandbox.base_url, rate_limit=None, retry=FAST_RETRY
     ) as c:
         yield c
         assert_no_acquired(c)
