@@ -135,7 +135,7 @@ converter.register_unstructure_hook_func(
 def _structure_attrs(cls: type[T]) -> Callable[[Any, Any], T]:
     inner = make_dict_structure_fn(cls, converter)
     names: dict[str, str] = {}
-    for field in attrs.fields(cls):
+    for field in attrs.fields(cls):  # type: ignore[arg-type]  # attrs.has() chose cls
         # The declared aliases first so that the canonical names win when a body has both.
         for alias in field.metadata.get("aliases", ()):
             names[alias] = field.name
@@ -158,7 +158,7 @@ def _structure_attrs(cls: type[T]) -> Callable[[Any, Any], T]:
 def _unstructure_attrs(cls: type[T]) -> Callable[[T], dict[str, Any]]:
     renames = {
         f.name: override(rename=camel(f.name), omit_if_default=f.default is None)
-        for f in attrs.fields(cls)
+        for f in attrs.fields(cls)  # type: ignore[arg-type]
     }
     return make_dict_unstructure_fn(cls, converter, **renames)  # type: ignore[arg-type]
 
