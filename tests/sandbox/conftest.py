@@ -54,7 +54,7 @@ class Api:
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(rate_limits=None, webhook_time_scale=0.0001) as sandbox:
+    async with Sandbox(rate_limits=None, webhook_time_scale=0.00001) as sandbox:
         yield sandbox
 
 
