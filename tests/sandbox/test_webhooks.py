@@ -1,8 +1,9 @@
-"""Webhook delivery to a small aiohttp receiver: signing, retries on schedule, logs, resend/retry."""
+"""Webhook delivery to a small aiohttp receiver: signing, scheduled retries, logs, resend, retry."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 
@@ -129,7 +130,7 @@ async def test_failing_endpoint_is_retried_on_the_scaled_schedule(receiver: Rece
         _, _, logs = await api.call("GET", "/api/v1/partners/webhook-logs")
     times = [t for t, _, _ in receiver.hits]
     assert len(times) == 1 + len(RETRY_SCHEDULE)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     for gap, planned in zip(gaps, RETRY_SCHEDULE, strict=True):
         assert planned * SCALE <= gap + 0.002 < planned * SCALE + 0.3, (gaps, planned)
     assert len({body for _, _, body in receiver.hits}) == 1  # the same signed bytes each time
