@@ -15,6 +15,7 @@
     │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
     ├── APIConnectionError             the request did not get a complete answer
     │   └── APITimeoutError            ... because a timeout or the call's deadline ran out
+    ├── PaginationError                the server's pages do not add up (e.g. it repeats a page)
     └── WebhookError                   (``aioprintora.webhooks``) a delivery we cannot accept
         ├── WebhookSignatureError      bad or missing ``X-Printora-Signature``
         └── WebhookPayloadError        signed, but not a webhook event we can read
@@ -41,6 +42,7 @@ __all__ = [
     "IdempotencyKeyError",
     "MalformedResponseError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "PrintoraError",
     "RateLimitError",
@@ -180,6 +182,10 @@ class APIConnectionError(PrintoraError):
 
 class APITimeoutError(APIConnectionError):
     """A per-attempt timeout or the call's total deadline ran out."""
+
+
+class PaginationError(PrintoraError):
+    """A listing that cannot be walked safely: the server repeated a page, for instance."""
 
 
 class WebhookError(PrintoraError):

@@ -1,20 +1,40 @@
-"""Offset pagination: page arithmetic (pure) and decoding of every page shape the API sends.
+"""Offset pagination: decoding every page shape, the boundary arithmetic, and the iterators.
 
 Shapes accepted ([drift] in the spec): ``{"orders": [...], "pagination": {...}}``, the flat
 ``{"orders": [...], "total": 42, "limit": 20, "offset": 0}``, a bare ``{"logs": [...]}`` and a
 bare list. When the server does not say whether more items exist, a full page means "maybe":
 the next request finds out, so nothing is skipped.
+
+Offset drift. Listings are newest first, so while a long walk runs, new items arrive at the head
+and push older ones to higher offsets, and items leaving a status filter pull them back. The
+walk therefore never trusts offsets alone:
+
+- each page after the first is requested one item early, so it should start with the last item
+  already yielded (the *boundary*);
+- an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by a
+  small set of ids), so an item pushed forward by inserts is never yielded twice, and memory
+  stays flat however long the walk;
+- if a page starts *past* the boundary, items were removed ahead of us and some may have slid
+  behind our offset: the walk steps back a page and reads again (``stats.backtracks``), so
+  nothing that stayed in the listing is missed;
+- items created after the walk began are yielded only if they sort after the boundary; a sync
+  job picks the rest up on its next run (see :mod:`aioprintora.sync`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
 
 from ._convert import structure
+from .errors import PaginationError
 from .models import Page, Pagination
 
-__all__ = ["parse_page"]
+__all__ = ["PageIterator", "Pager", "PaginationStats", "parse_page"]
 
 T = TypeVar("T")
 
@@ -66,3 +86,203 @@ def parse_page(
     if total < 0:
         total = page_offset + len(items) + (1 if has_more else 0)
     return Page(items=items, pagination=Pagination(total, page_limit, page_offset, has_more))
+
+
+# -- walking every page --------------------------------------------------------------------------
+
+
+@attrs.define
+class PaginationStats:
+    """What a walk did about drift; read it after (or during) the iteration."""
+
+    pages: int = 0
+    items: int = 0
+    duplicates_skipped: int = 0
+    backtracks: int = 0
+    #: Pages where a gap could not be closed by stepping back (already at the first page).
+    possible_gaps: int = 0
+
+
+class _Boundary:
+    """The last yielded position in the listing's order: (created_at, id), newest first."""
+
+    def __init__(self) -> None:
+        self.created_at: datetime | None = None
+        self.tie_ids: set[str] = set()
+        self.fallback_ids: set[str] | None = None  # only when items have no created_at
+
+    def is_new(self, key: tuple[datetime | None, str]) -> bool:
+        created_at, item_id = key
+        if created_at is None or self.created_at is None:
+            if self.created_at is not None:
+                return True  # no timestamp to compare: trust the offset
+            return self.fallback_ids is None or item_id not in self.fallback_ids
+        if created_at != self.created_at:
+            return created_at < self.created_at
+        return item_id not in self.tie_ids
+
+    def starts_past(self, key: tuple[datetime | None, str]) -> bool:
+        """Whether a page starting with ``key`` skipped over the boundary item."""
+        created_at, _ = key
+        if created_at is None or self.created_at is None:
+            return False
+        return created_at < self.created_at
+
+    def advance(self, key: tuple[datetime | None, str]) -> None:
+        created_at, item_id = key
+        if created_at is None:
+            if self.fallback_ids is None:
+                self.fallback_ids = set()
+            self.fallback_ids.add(item_id)
+            return
+        if created_at != self.created_at:
+            self.created_at, self.tie_ids = created_at, set()
+        self.tie_ids.add(item_id)
+
+
+def _key(item: Any) -> tuple[datetime | None, str]:
+    return getattr(item, "created_at", None), str(getattr(item, "id", id(item)))
+
+
+_MAX_BACKTRACKS = 1000  # a listing churning faster than we can read it: give up on closing gaps
+FetchPage = Callable[[int, int], Awaitable["Page[T]"]]
+
+
+class PageIterator(Generic[T]):
+    """``async for page in ...``: every page of a listing, deduplicated, with read-ahead.
+
+    Pages hold only items not yielded before (see the module docstring on drift).
+    Break out of the loop, or cancel the task, and any read-ahead request is cancelled.
+    """
+
+    def __init__(
+        self, fetch: FetchPage[T], *, page_size: int, max_items: int | None, read_ahead: bool
+    ) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be >= 0")
+        self._fetch = fetch
+        self._page_size = page_size
+        self._max_items = max_items
+        self._read_ahead = read_ahead
+        self._pending: asyncio.Task[Page[T]] | None = None
+        self._walk: AsyncIterator[Page[T]] | None = None
+        self.stats = PaginationStats()
+
+    def __aiter__(self) -> PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        if self._walk is None:
+            self._walk = self._pages()
+        return await self._walk.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the walk and cancel any read-ahead."""
+        self._cancel_pending()
+        if self._walk is not None:
+            await self._walk.aclose()  # type: ignore[attr-defined]
+
+    def __del__(self) -> None:
+        self._cancel_pending()
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+        self._pending = None
+
+    async def _get(self, offset: int) -> Page[T]:
+        pending, self._pending = self._pending, None
+        if pending is not None and getattr(pending, "offset", None) == offset:
+            return await pending
+        if pending is not None:
+            pending.cancel()
+        return await self._fetch(self._page_size, offset)
+
+    def _prefetch(self, offset: int) -> None:
+        if self._read_ahead:
+            task = asyncio.ensure_future(self._fetch(self._page_size, offset))
+            task.offset = offset  # type: ignore[attr-defined]
+            self._pending = task
+
+    async def _pages(self) -> AsyncIterator[Page[T]]:
+        boundary, offset, previous_ids, previous_total = _Boundary(), 0, None, None
+        left = self._max_items
+        try:
+            while left is None or left > 0:
+                page = await self._get(offset)
+                self.stats.pages += 1
+                items, meta = page.items, page.pagination
+                if offset > 0 and items and boundary.starts_past(_key(items[0])):
+                    if self.stats.backtracks < _MAX_BACKTRACKS:
+                        self.stats.backtracks += 1
+                        offset = max(0, offset - self._page_size)
+                        continue
+                    self.stats.possible_gaps += 1
+                ids = [_key(item)[1] for item in items]
+                if ids and ids == previous_ids and meta.total == previous_total:
+                    raise PaginationError(
+                        f"the server answered offset {offset} with the same page as before"
+                    )
+                previous_ids, previous_total = ids, meta.total
+                more = (
+                    bool(items)
+                    and meta.has_more
+                    and not (meta.total >= 0 and offset + len(items) >= meta.total)
+                )
+                # Overlap by one item so the next page can be checked against the boundary.
+                next_offset = offset + len(items) - (1 if len(items) > 1 else 0)
+                if more:
+                    self._prefetch(next_offset)
+                fresh = [item for item in items if boundary.is_new(_key(item))]
+                self.stats.duplicates_skipped += len(items) - len(fresh)
+                if left is not None:
+                    fresh = fresh[:left]
+                    left -= len(fresh)
+                for item in fresh:
+                    boundary.advance(_key(item))
+                self.stats.items += len(fresh)
+                if fresh:
+                    yield Page(items=fresh, pagination=meta)
+                if not more:
+                    return
+                offset = next_offset
+        finally:
+            self._cancel_pending()
+
+
+class Pager(Generic[T]):
+    """``async for item in client.orders.iter(...)``: every item of a listing, lazily.
+
+    ``await pager.collect()`` gathers them in a list; ``pager.stats`` tells what the walk did
+    about offset drift.
+    """
+
+    def __init__(self, pages: PageIterator[T]) -> None:
+        self._pages = pages
+        self._walk: AsyncIterator[T] | None = None
+
+    @property
+    def stats(self) -> PaginationStats:
+        """Counters of the walk: pages, items, duplicates skipped, backtracks."""
+        return self._pages.stats
+
+    def __aiter__(self) -> Pager[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._walk is None:
+            self._walk = self._items()
+        return await self._walk.__anext__()
+
+    async def _items(self) -> AsyncIterator[T]:
+        async for page in self._pages:
+            for item in page.items:
+                yield item
+
+    async def collect(self) -> list[T]:
+        """Every item, in a list (mind the memory on large listings)."""
+        return [item async for item in self]
+
+    async def aclose(self) -> None:
+        """Stop the walk and cancel any read-ahead."""
+        await self._pages.aclose()

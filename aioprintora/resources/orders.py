@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _validate as check
 from ..models import Order, OrderStatus, Page
-from ..pagination import parse_page
+from ..pagination import PageIterator, Pager, parse_page
 from ._base import Resource, decode
 
 __all__ = ["Orders", "order_params"]
@@ -43,4 +43,46 @@ class Orders(Resource):
             lambda d: parse_page(d, "orders", Order, limit=limit, offset=offset),
             method="GET",
             path=PATH,
+        )
+
+    def pages(
+        self,
+        *,
+        status: OrderStatus | str | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> PageIterator[Order]:
+        """``async for page in client.orders.pages(...)``: every page, deduplicated.
+
+        Args:
+            status: only orders in this status.
+            page_size: orders per request, 1–100.
+            max_items: stop after this many orders.
+            read_ahead: fetch the next page while you work on this one (through the limiter).
+        """
+        order_params(status, page_size, 0)  # validate now, not at the first iteration
+
+        async def fetch(limit: int, offset: int) -> Page[Order]:
+            return await self.list(status=status, limit=limit, offset=offset)
+
+        return PageIterator(fetch, page_size=page_size, max_items=max_items, read_ahead=read_ahead)
+
+    def iter(
+        self,
+        *,
+        status: OrderStatus | str | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> Pager[Order]:
+        """``async for order in client.orders.iter(status="paid")``: every order, newest first.
+
+        Each order is yielded once even while new orders arrive (see
+        :mod:`aioprintora.pagination`); ``await ....collect()`` gathers them in a list.
+        """
+        return Pager(
+            self.pages(
+                status=status, page_size=page_size, max_items=max_items, read_ahead=read_ahead
+            )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _validate as check
 from .._convert import structure
 from ..models import EventType, Page, WebhookDelivery, WebhookLog, WebhookStatus
-from ..pagination import parse_page
+from ..pagination import PageIterator, Pager, parse_page
 from ._base import Resource, decode
 
 __all__ = ["WebhookLogs", "log_params"]
@@ -59,6 +59,43 @@ class WebhookLogs(Resource):
             lambda d: parse_page(d, "logs", WebhookLog, limit=limit, offset=offset),
             method="GET",
             path=PATH,
+        )
+
+    def pages(
+        self,
+        *,
+        status: WebhookStatus | str | None = None,
+        event_type: EventType | str | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> PageIterator[WebhookLog]:
+        """``async for page in client.webhook_logs.pages(...)``: every page, deduplicated."""
+        log_params(status, event_type, page_size, 0)
+
+        async def fetch(limit: int, offset: int) -> Page[WebhookLog]:
+            return await self.list(status=status, event_type=event_type, limit=limit, offset=offset)
+
+        return PageIterator(fetch, page_size=page_size, max_items=max_items, read_ahead=read_ahead)
+
+    def iter(
+        self,
+        *,
+        status: WebhookStatus | str | None = None,
+        event_type: EventType | str | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> Pager[WebhookLog]:
+        """``async for log in client.webhook_logs.iter(status="failed")``: every entry."""
+        return Pager(
+            self.pages(
+                status=status,
+                event_type=event_type,
+                page_size=page_size,
+                max_items=max_items,
+                read_ahead=read_ahead,
+            )
         )
 
     async def resend(

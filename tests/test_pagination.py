@@ -1,0 +1,160 @@
+"""Auto-pagination against the sandbox: exactly once under inserts, faults, removals
+(RELIABILITY 15, 16), laziness, read-ahead and clean exits."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from aioprintora import Order, PaginationError, PrintoraClient
+from aioprintora.sandbox import Sandbox
+
+from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
+from .scripted import ScriptedServer, ok
+
+
+async def test_ten_thousand_orders_each_exactly_once(api: PrintoraClient, sandbox: Sandbox) -> None:
+    made = await sandbox.seed_orders(10_000)
+    pager = api.orders.iter()
+    ids = [order.id async for order in pager]
+    assert len(ids) == 10_000
+    assert set(ids) == {o.id for o in made}
+    assert pager.stats.pages >= 100
+
+
+async def test_inserts_at_the_head_while_iterating_make_no_duplicates(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    made = await sandbox.seed_orders(500)
+    seen: list[str] = []
+    pager = api.orders.iter(page_size=50, read_ahead=False)
+    async for order in pager:
+        seen.append(order.id)
+        if len(seen) % 50 == 0:
+            await sandbox.seed_orders(50)  # a full page of new orders before each request
+    assert len(seen) == len(set(seen))
+    assert {o.id for o in made} <= set(seen)
+    assert pager.stats.duplicates_skipped > 0
+
+
+async def test_injected_faults_lose_nothing(api: PrintoraClient, sandbox: Sandbox) -> None:
+    made = await sandbox.seed_orders(2_000)
+    sandbox.set_faults(0.2, kinds=("500", "502", "503", "drop"), seed=7)
+    ids = [order.id async for order in api.orders.iter()]
+    sandbox.clear_faults()
+    assert sorted(ids) == sorted(o.id for o in made)
+
+
+async def test_status_changes_between_pages_are_caught_by_stepping_back(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    made = await sandbox.seed_orders(300, statuses=["paid"])
+    newest_first = [o.id for o in reversed(made)]
+    seen: list[str] = []
+    pager = api.orders.iter(status="paid", page_size=50, read_ahead=False)
+    async for order in pager:
+        seen.append(order.id)
+        if len(seen) == 50:
+            # Ten orders we already saw leave the "paid" listing: offsets slide back by ten.
+            for order_id in newest_first[:10]:
+                await sandbox.advance_order(order_id, "processing")
+    assert len(seen) == len(set(seen)) == 300
+    assert pager.stats.backtracks >= 1
+
+
+async def test_filters_persist_and_max_items_caps(api: PrintoraClient, sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(120, statuses=["paid", "shipped"])
+    paid = await api.orders.iter(status="paid", page_size=7).collect()
+    assert paid and all(o.status == "paid" for o in paid)
+    few = await api.orders.iter(max_items=13, page_size=5).collect()
+    assert len(few) == 13
+
+
+async def test_pages_are_lazy(api: PrintoraClient, sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(1_000)
+    before = len(sandbox.requests)
+    pages = api.orders.pages(page_size=100, read_ahead=False)
+    first = await pages.__anext__()
+    assert len(first.items) == 100
+    assert len(sandbox.requests) == before + 1
+    await pages.aclose()
+
+
+async def test_read_ahead_fetches_the_next_page_early(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    await sandbox.seed_orders(300)
+    before = len(sandbox.requests)
+    pages = api.orders.pages(page_size=100)
+    await pages.__anext__()
+    await asyncio.sleep(0.1)
+    assert len(sandbox.requests) == before + 2
+    await pages.aclose()
+
+
+async def test_break_releases_connection_and_read_ahead(sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(500)
+    async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
+        sandbox.fail_next(1_000, "delay:0.5", method="GET", path="/api/v1/partners/orders")
+        async for order in api.orders.iter(page_size=100):
+            assert isinstance(order, Order)
+            break
+        gc.collect()
+        await asyncio.sleep(0.05)
+        sandbox.clear_faults()
+        assert_no_acquired(api)
+
+
+async def test_cancelling_the_walk_leaks_nothing(sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(500)
+    async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
+
+        async def walk() -> None:
+            async for _ in api.orders.iter(page_size=100):
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(walk())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.05)
+        assert_no_acquired(api)
+
+
+async def test_webhook_logs_iterate_with_filters(api: PrintoraClient, sandbox: Sandbox) -> None:
+    for _ in range(3):
+        session = await api.sessions.create(
+            image_url="https://img.example/a.png",
+            success_url="https://s.example/ok",
+            failed_url="https://s.example/no",
+        )
+        await sandbox.simulate_checkout(session.session_id)
+    logs = await api.webhook_logs.iter(event_type="order.created", page_size=2).collect()
+    assert len(logs) == 3
+    assert len({log.id for log in logs}) == 3
+
+
+async def test_a_server_repeating_a_page_stops_with_an_error(scripted: ScriptedServer) -> None:
+    orders = [
+        {"id": f"o{i}", "status": "paid", "createdAt": f"2026-01-01T00:00:{59 - i:02d}Z"}
+        for i in range(3)
+    ]
+    page = {"orders": orders, "pagination": {"total": 10, "limit": 3, "offset": 0, "hasMore": True}}
+    scripted.default = lambda _: ok(page)
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=FAST_RETRY
+    ) as api:
+        with pytest.raises(PaginationError):
+            await api.orders.iter(page_size=3).collect()
+    assert len(scripted.seen) == 2
+
+
+def test_bad_page_size_fails_at_once() -> None:
+    api = PrintoraClient(API_KEY, base_url="http://127.0.0.1:1", rate_limit=None)
+    with pytest.raises(ValueError, match="limit"):
+        api.orders.iter(page_size=101)
+    with pytest.raises(ValueError, match="status"):
+        api.orders.iter(status="lost")
