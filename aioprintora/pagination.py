@@ -140,6 +140,11 @@ class _Boundary:
         self.tie_ids.add(item_id)
 
 
+def _consume_result(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def _key(item: Any) -> tuple[datetime | None, str]:
     return getattr(item, "created_at", None), str(getattr(item, "id", id(item)))
 
@@ -202,6 +207,8 @@ class PageIterator(Generic[T]):
         if self._read_ahead:
             task = asyncio.ensure_future(self._fetch(self._page_size, offset))
             task.offset = offset  # type: ignore[attr-defined]
+            # A read-ahead nobody awaits (the walk stopped) must not log "never retrieved".
+            task.add_done_callback(_consume_result)
             self._pending = task
 
     async def _pages(self) -> AsyncIterator[Page[T]]:

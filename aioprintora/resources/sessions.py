@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
 from .._convert import structure, unstructure
 from ..models import Session, SessionToken, UserData
 from ._base import Resource, decode
+
+if TYPE_CHECKING:
+    from ..bulk import BatchResult, ProgressCallback, SessionRequest
 
 __all__ = ["Sessions", "build_session_body"]
 
@@ -110,3 +114,42 @@ class Sessions(Resource):
         path = f"{PATH}/by-token/{check.path_segment('token', token)}"
         data = await self._client._request("GET", path)
         return decode(data, lambda d: structure(d, SessionToken), method="GET", path=path)
+
+    async def create_many(
+        self,
+        requests: Iterable[SessionRequest | Mapping[str, Any]],
+        *,
+        concurrency: int = 10,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[BatchResult]:
+        """Create many sessions concurrently; one result per request, in order.
+
+        Args:
+            requests: :class:`~aioprintora.bulk.SessionRequest` objects, or dicts of
+                :meth:`create`'s arguments. Keep the objects to re-run failures safely: each
+                holds its idempotency key.
+            concurrency: how many requests are in flight at once (the rate limiter still paces).
+            on_progress: called as ``on_progress(done, total, result)`` after each request.
+
+        Returns:
+            A :class:`~aioprintora.bulk.BatchResult` per request: ``.session`` or ``.error``.
+        """
+        from ..bulk import create_sessions
+
+        return await create_sessions(
+            self, requests, concurrency=concurrency, on_progress=on_progress
+        )
+
+    def iter_create_many(
+        self,
+        requests: Iterable[SessionRequest | Mapping[str, Any]],
+        *,
+        concurrency: int = 10,
+        on_progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[BatchResult]:
+        """Like :meth:`create_many`, yielding each result as soon as it is known."""
+        from ..bulk import iter_create_sessions
+
+        return iter_create_sessions(
+            self, requests, concurrency=concurrency, on_progress=on_progress
+        )
