@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import pytest
@@ -96,11 +96,11 @@ def fastapi_server(recorder: Recorder, secret: str) -> AbstractAsyncContextManag
 
 async def _scenario(
     http: aiohttp.ClientSession,
-    style: str,
+    style: Literal["example", "collection"],
     start: Callable[[Recorder, str], AbstractAsyncContextManager[str]],
 ) -> None:
     recorder = Recorder()
-    async with Sandbox(webhook_time_scale=0.001, webhook_payload_style=style) as sb:  # type: ignore[arg-type]
+    async with Sandbox(webhook_time_scale=0.001, webhook_payload_style=style) as sb:
         api = Api(http, sb)
         async with start(recorder, sb.webhook_secret) as base:
             url = base + "/webhooks/printora"
