@@ -160,7 +160,7 @@ def _describe(exc: Exception) -> str:
     return str(exc)[:300]
 
 
-def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
+def parse_event(payload: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> WebhookEvent:
     """Parse an (already verified) body into a :class:`WebhookEvent`. Does not check signatures.
 
     Args:
@@ -208,7 +208,7 @@ def _session_from_data(fields: Mapping[str, Any]) -> str | None:
 
 
 def construct_event(
-    payload: bytes,
+    payload: bytes | bytearray | memoryview,
     signature: str | None,
     secret: str | Sequence[str],
     *,

@@ -58,7 +58,9 @@ def normalize_secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
     return secrets
 
 
-def verify_signature(payload: bytes, signature: str | None, secret: str | Sequence[str]) -> None:
+def verify_signature(
+    payload: bytes | bytearray | memoryview, signature: str | None, secret: str | Sequence[str]
+) -> None:
     """Check that ``signature`` is Printora's HMAC of ``payload`` under one of the secrets.
 
     Args:

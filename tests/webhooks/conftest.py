@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import pytest
@@ -97,7 +97,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @contextlib.asynccontextmanager
-async def serve_asgi(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
+async def serve_asgi(
+    app: Any, *, lifespan: Literal["auto", "on", "off"] = "off"
+) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn, in this event loop, on 127.0.0.1 on a free port."""
     import socket
 

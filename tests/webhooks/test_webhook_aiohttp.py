@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import aiohttp
 import pytest
@@ -50,7 +51,7 @@ class Recorder:
         self.events.append(event)
 
 
-Post = Callable[..., Awaitable[tuple[int, dict[str, str]]]]
+Post = Callable[..., Coroutine[Any, Any, tuple[int, dict[str, str]]]]
 
 
 @pytest.fixture
@@ -59,9 +60,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def post(
-    http: aiohttp.ClientSession, recorder: Recorder
-) -> AsyncIterator[Callable[..., Awaitable[tuple[int, dict[str, str]]]]]:
+async def post(http: aiohttp.ClientSession, recorder: Recorder) -> AsyncIterator[Post]:
     app = web.Application()
     app.router.add_post(PATH, webhook_handler([SECRET, "whsec_old"], recorder, max_body_size=4096))
     async with serve(app) as base:

@@ -20,7 +20,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text("utf-8"), flags=re.DOT
 
 def _block(marker: str) -> str:
     (code,) = [b for b in BLOCKS if marker in b]
-    return code
+    return str(code)
 
 
 def _run(code: str) -> dict[str, Any]:

@@ -43,7 +43,9 @@ async def post(http: aiohttp.ClientSession, recorder: Recorder) -> AsyncIterator
     app.include_router(webhook_router(SECRET, recorder, path="/hooks", max_body_size=2048))
 
     @app.post("/manual")
-    async def manual(event: WebhookEvent = Depends(verified_event(SECRET, max_body_size=2048))):  # noqa: B008
+    async def manual(
+        event: WebhookEvent = Depends(verified_event(SECRET, max_body_size=2048)),  # noqa: B008
+    ) -> dict[str, str]:
         return {"session": event.session_id, "event": str(event.event)}
 
     async with serve_asgi(app) as base:
