@@ -134,8 +134,10 @@ async def _dispatch(
 ) -> tuple[web.StreamResponse, Decision | None]:
     route_error = request.match_info.http_exception
     if route_error is not None:
-        if route_error.status == 405:
-            return _error(405, "METHOD_NOT_ALLOWED", f"Method {request.method} not allowed"), None
+        if isinstance(route_error, web.HTTPMethodNotAllowed):
+            response = _error(405, "METHOD_NOT_ALLOWED", f"Method {request.method} not allowed")
+            response.headers["Allow"] = ", ".join(sorted(route_error.allowed_methods))
+            return response, None
         return _error(404, "NOT_FOUND", f"No route for {request.path}"), None
     control = request.path.startswith("/_sandbox/")
     if (

@@ -13,6 +13,7 @@ from .state import IdempotencyKeyReusedError, Partner
 from .validation import (
     InvalidRequestError,
     fingerprint,
+    idempotency_key,
     is_uuid,
     log_filters_query,
     order_status_query,
@@ -26,7 +27,6 @@ from .wire import ok_body
 __all__ = ["add_api_routes"]
 
 API = "/api/v1"
-_MAX_KEY = 255
 
 
 def _partner(request: web.Request) -> Partner:
@@ -37,11 +37,7 @@ async def create_session(request: web.Request) -> web.Response:
     """POST /partner-session: 201 when new, 409 with the same session on a replay."""
     sb, partner = request.app[SANDBOX], _partner(request)
     body = parse_json_object(await request.read())
-    key = request.headers.get("Idempotency-Key") or body.get("idempotencyKey")
-    if not isinstance(key, str) or not key.strip():
-        raise InvalidRequestError("Idempotency-Key header is required")
-    if len(key) > _MAX_KEY:
-        raise InvalidRequestError(f"Idempotency-Key must be at most {_MAX_KEY} characters")
+    key = idempotency_key(request.headers.get("Idempotency-Key"), body)
     fields = session_input(body)
     try:
         session, created = sb.world.create_session(partner, fields, key, fingerprint(body))
@@ -164,12 +160,12 @@ def add_api_routes(app: web.Application) -> None:
     """Register the Partner API's routes (and the [drift] aliases) on ``app``."""
     r = app.router
     r.add_post(f"{API}/partner-session", create_session)
-    r.add_get(f"{API}/partner-session/by-token/{{token}}", get_token)
-    r.add_get(f"{API}/partner-session/{{sessionId}}", get_session)
-    r.add_get(f"{API}/partners/orders", list_orders)
-    r.add_get(f"{API}/partners/{{partnerId}}/orders", list_orders)
-    r.add_get(f"{API}/partners/webhook-logs", list_logs)
-    r.add_get(f"{API}/webhooks/logs", list_logs)
+    r.add_get(f"{API}/partner-session/by-token/{{token}}", get_token, allow_head=False)
+    r.add_get(f"{API}/partner-session/{{sessionId}}", get_session, allow_head=False)
+    r.add_get(f"{API}/partners/orders", list_orders, allow_head=False)
+    r.add_get(f"{API}/partners/{{partnerId}}/orders", list_orders, allow_head=False)
+    r.add_get(f"{API}/partners/webhook-logs", list_logs, allow_head=False)
+    r.add_get(f"{API}/webhooks/logs", list_logs, allow_head=False)
     r.add_post(f"{API}/partners/webhook-logs/resend", resend)
     r.add_post(f"{API}/partners/webhook-logs/{{webhookLogId}}/retry", retry)
-    r.add_get("/editor/{token}", editor)
+    r.add_get("/editor/{token}", editor, allow_head=False)

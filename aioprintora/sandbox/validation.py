@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from multidict import MultiMapping
+
 from ..models import EventType, OrderStatus, WebhookStatus
 
 __all__ = [
@@ -26,7 +28,9 @@ URL_RE = re.compile(
     r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/\S*)?$"
 )
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-INT_RE = re.compile(r"^-?[0-9]{1,18}$")
+INT_RE = re.compile(r"^-?[0-9]+$")
+#: An idempotency key: 1 to 255 visible ASCII characters.
+KEY_RE = re.compile(r"^[!-~]{1,255}$")
 USER_DATA_FIELDS = ("email", "firstName", "lastName", "name")
 RESEND_EVENTS = frozenset(e.value for e in EventType) - {EventType.ORDER_CANCELLED.value}
 
@@ -77,7 +81,8 @@ def session_input(body: Mapping[str, Any]) -> SessionInput:
     Raises:
         InvalidRequestError: the body breaks a rule of the real API.
     """
-    flows = [name for name in ("imageUrl", "creatorId", "merchId") if body.get(name) is not None]
+    # A flow field sent as null counts as sent (and invalid), as the schema says.
+    flows = [name for name in ("imageUrl", "creatorId", "merchId") if name in body]
     if ("imageUrl" in flows or not flows) and not _is_url(body.get("imageUrl")):
         raise InvalidRequestError("Image URL must be a valid HTTPS URL", "INVALID_IMAGE_URL")
     if len(flows) > 1:
@@ -88,21 +93,12 @@ def session_input(body: Mapping[str, Any]) -> SessionInput:
             raise InvalidRequestError(f"{name} is required")
         if not _is_url(value):
             raise InvalidRequestError(f"{name} is required and must be a valid URL")
-    for name in ("creatorId", "merchId", "variantId"):
-        value = body.get(name)
-        if value is not None and not is_uuid(value):
+    for name in ("creatorId", "merchId"):
+        if name in body and not is_uuid(body[name]):
             raise InvalidRequestError(f"{name} must be a UUID")
-    merch = "merchId" in flows
-    if not merch and (body.get("variantId") is not None or body.get("quantity") is not None):
-        raise InvalidRequestError("variantId and quantity are only allowed with merchId")
-    quantity = body.get("quantity")
-    if quantity is not None and (
-        not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= 100
-    ):
-        raise InvalidRequestError("quantity must be an integer from 1 to 100")
-    key = body.get("idempotencyKey")
-    if key is not None and not isinstance(key, str):
-        raise InvalidRequestError("idempotencyKey must be a string")
+    if body.get("variantId") is not None and not is_uuid(body["variantId"]):
+        raise InvalidRequestError("variantId must be a UUID")
+    quantity = _quantity(body.get("quantity"))
     return {
         "image_url": body.get("imageUrl"),
         "success_url": body["successUrl"],
@@ -113,6 +109,27 @@ def session_input(body: Mapping[str, Any]) -> SessionInput:
         "variant_id": body.get("variantId"),
         "quantity": quantity,
     }
+
+
+def _quantity(value: Any) -> int | None:
+    if value is None:
+        return None
+    # JSON Schema counts 3.0 as an integer, so the sandbox does too.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
+        raise InvalidRequestError("quantity must be an integer from 1 to 100")
+    return value
+
+
+def idempotency_key(header: str | None, body: Mapping[str, Any]) -> str:
+    """The request's idempotency key: the header, else the body's ``idempotencyKey``."""
+    key = header if header is not None else body.get("idempotencyKey")
+    if key is None or key == "":
+        raise InvalidRequestError("Idempotency-Key header is required")
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise InvalidRequestError("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    return key
 
 
 def _user_data(value: Any) -> dict[str, Any] | None:
@@ -126,7 +143,15 @@ def _user_data(value: Any) -> dict[str, Any] | None:
     return {name: value[name] for name in USER_DATA_FIELDS if value.get(name) is not None}
 
 
-def page_query(query: Mapping[str, str]) -> tuple[int, int]:
+def _get(query: MultiMapping[str], name: str) -> str | None:
+    """A query parameter that may appear at most once."""
+    values = query.getall(name, [])
+    if len(values) > 1:
+        raise InvalidRequestError(f"{name} must be given at most once")
+    return values[0] if values else None
+
+
+def page_query(query: MultiMapping[str]) -> tuple[int, int]:
     """``(limit, offset)`` from a listing's query string."""
     limit = _int_param(query, "limit", 20)
     offset = _int_param(query, "offset", 0)
@@ -137,8 +162,8 @@ def page_query(query: Mapping[str, str]) -> tuple[int, int]:
     return limit, offset
 
 
-def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
-    raw = query.get(name)
+def _int_param(query: MultiMapping[str], name: str, default: int) -> int:
+    raw = _get(query, name)
     if raw is None:
         return default
     if not INT_RE.match(raw):
@@ -146,9 +171,9 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def order_status_query(query: Mapping[str, str]) -> OrderStatus | None:
+def order_status_query(query: MultiMapping[str]) -> OrderStatus | None:
     """The ``status`` filter of the orders listing."""
-    raw = query.get("status")
+    raw = _get(query, "status")
     if raw is None:
         return None
     try:
@@ -159,17 +184,19 @@ def order_status_query(query: Mapping[str, str]) -> OrderStatus | None:
         ) from None
 
 
-def log_filters_query(query: Mapping[str, str]) -> tuple[WebhookStatus | None, EventType | None]:
+def log_filters_query(
+    query: MultiMapping[str],
+) -> tuple[WebhookStatus | None, EventType | None]:
     """The ``status`` and ``event_type`` filters of the webhook-logs listing."""
     status = event = None
-    if (raw := query.get("status")) is not None:
+    if (raw := _get(query, "status")) is not None:
         try:
             status = WebhookStatus(raw)
         except ValueError:
             raise InvalidRequestError(
                 f"status must be one of {', '.join(s.value for s in WebhookStatus)}"
             ) from None
-    if (raw := query.get("event_type")) is not None:
+    if (raw := _get(query, "event_type")) is not None:
         try:
             event = EventType(raw)
         except ValueError:
@@ -181,7 +208,7 @@ def log_filters_query(query: Mapping[str, str]) -> tuple[WebhookStatus | None, E
 
 def resend_input(body: Mapping[str, Any]) -> tuple[str, str, EventType]:
     """``(kind, id, event)`` of a resend body; ``kind`` is ``"sessionId"`` or ``"orderId"``."""
-    given = [name for name in ("sessionId", "orderId") if body.get(name) is not None]
+    given = [name for name in ("sessionId", "orderId") if name in body]
     if len(given) != 1:
         raise InvalidRequestError("Provide exactly one of sessionId or orderId")
     (kind,) = given

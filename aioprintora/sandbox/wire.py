@@ -30,7 +30,8 @@ def _default(value: Any) -> Any:
 
 def dumps(data: Any) -> str:
     """Serialise ``data``; :class:`~decimal.Decimal` values become numbers with two decimals."""
-    text = json.dumps(data, default=_default, separators=(",", ":"), ensure_ascii=False)
+    # ASCII output: a lone surrogate echoed from a request body must not break the encoding.
+    text = json.dumps(data, default=_default, separators=(",", ":"))
     if _NONCE in text:
         text = _MARKED.sub(r"\1", text)
     return text

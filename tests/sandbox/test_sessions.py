@@ -131,7 +131,8 @@ async def test_idempotency_keys_expire_after_their_ttl() -> None:
             "VALIDATION_ERROR",
             None,
         ),
-        ({"quantity": 2}, "VALIDATION_ERROR", None),
+        ({"quantity": 2.5}, "VALIDATION_ERROR", None),
+        ({"variantId": "v-1"}, "VALIDATION_ERROR", None),
         ({"userData": "bob"}, "VALIDATION_ERROR", None),
         ({"userData": {"email": 5}}, "VALIDATION_ERROR", None),
     ],
@@ -262,3 +263,26 @@ async def test_partners_are_isolated(api: Api, sb: Sandbox) -> None:
     assert listing["data"]["orders"] == []
     assert sb.session_count(other.api_key) == 1
     assert len(sb.orders()) == 1 and sb.orders(other.api_key) == []
+
+
+@pytest.mark.parametrize(
+    ("nulls", "status"),
+    [
+        ({"imageUrl": None}, 400),  # a flow field sent as null is invalid
+        ({"creatorId": None}, 400),
+        ({"successUrl": None}, 400),
+        ({"userData": None, "variantId": None, "quantity": None}, 201),  # optional: null = absent
+        ({"userData": {"email": None, "name": "Bo"}}, 201),
+    ],
+)
+async def test_explicit_nulls(api: Api, nulls: dict[str, object], status: int) -> None:
+    got, _, _ = await api.create_session("k", {**SESSION_BODY, **nulls})
+    assert got == status
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "caf\u00e9"])
+async def test_malformed_idempotency_keys_are_400(api: Api, sb: Sandbox, key: str) -> None:
+    body = {**SESSION_BODY, "idempotencyKey": key}
+    status, _, answer = await api.call("POST", "/api/v1/partner-session", json=body)
+    assert (status, answer["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert sb.session_count() == 0

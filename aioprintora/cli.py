@@ -1,0 +1,80 @@
+"""The ``aioprintora`` command line.
+
+``aioprintora sandbox [--host H] [--port P] [--seed N] [--orders N]`` runs the local sandbox.
+
+Each subcommand is a small function registered in :func:`build_parser`; add one by writing an
+``add_<name>`` function that creates its subparser and sets ``handler``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+async def _serve_sandbox(args: argparse.Namespace) -> None:
+    from .sandbox import Sandbox  # imported late: the CLI may grow commands that need less
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no handlers
+            loop.add_signal_handler(sig, stop.set)
+    async with Sandbox(host=args.host, port=args.port, seed=args.seed) as sb:
+        if args.orders:
+            await sb.seed_orders(args.orders)
+        # The key and secret are printed on purpose: this is a local sandbox, and the user asked.
+        print("Printora sandbox running (Ctrl-C to stop)", flush=True)
+        print(f"base_url: {sb.base_url}", flush=True)
+        print(f"api_key: {sb.api_key}", flush=True)
+        print(f"webhook_secret: {sb.webhook_secret}", flush=True)
+        print(f"openapi: {sb.base_url}/_sandbox/openapi.json", flush=True)
+        await stop.wait()
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Serve a sandbox until Ctrl-C (or SIGTERM)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_sandbox(args))
+    return 0
+
+
+def add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``aioprintora sandbox``."""
+    parser = commands.add_parser(
+        "sandbox",
+        help="run a local, stateful Printora Partner API",
+        description="Run a local, stateful Printora Partner API until Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080; 0: any)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for ids and keys (default 0)")
+    parser.add_argument("--orders", type=int, default=0, help="orders to create at start")
+    parser.set_defaults(handler=run_sandbox)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="aioprintora", description="The aioprintora command line.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_sandbox(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Args:
+        argv: the arguments (``sys.argv[1:]`` when None).
+    """
+    args = build_parser().parse_args(list(argv) if argv is not None else sys.argv[1:])
+    handler: Handler = args.handler
+    return handler(args)
