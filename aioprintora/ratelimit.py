@@ -24,6 +24,11 @@ response: when the server says fewer requests remain than we think (another proc
 key) the missing ones are recorded as "used by someone else" until the server's reset; headers
 never free anything. A 429 pauses the whole limiter until ``Retry-After`` or the reset.
 
+The guarantee is about the moments requests are let go; the server sees them a network delay
+later, and delays vary. Against a strict sliding-window server, a little slack in the period
+(e.g. ``Window(60, 61.0)``) keeps latency jitter from turning the last request of a burst into a
+429 (which the limiter then absorbs anyway).
+
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
 only the head of the line sleeps, exactly until its token is due. One instance serves any
 number of clients on one event loop (it is not thread-safe).
