@@ -112,7 +112,9 @@ class _ExpiryLog:
     def add(self, expiry: float, count: int = 1) -> None:
         """Record ``count`` entries expiring at ``expiry``, keeping the log sorted."""
         times = self._times
-        if not times or times[-1] <= expiry:
+        if count == 1 and (not times or times[-1] <= expiry):
+            times.append(expiry)  # the hot path: a grant is the newest entry
+        elif not times or times[-1] <= expiry:
             times.extend([expiry] * count)
         else:  # only a server-reported reset lands before later grants
             at = bisect_right(times, expiry, self._head)
