@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -100,10 +101,19 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def serve_asgi(
     app: Any, *, lifespan: Literal["auto", "on", "off"] = "off"
 ) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn, in this event loop, on 127.0.0.1 on a free port."""
-    import socket
+    """Serve an ASGI app on 127.0.0.1 on a free port: uvicorn, in this event loop, if installed.
 
-    import uvicorn
+    Without uvicorn (it is not in the ``test`` extra yet), a small ASGI bridge on an aiohttp
+    server stands in: still a real HTTP server on a loopback socket.
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        from ._asgi_bridge import serve_asgi_with_aiohttp
+
+        async with serve_asgi_with_aiohttp(app, lifespan=lifespan == "on") as base:
+            yield base
+        return
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -123,54 +133,5 @@ async def serve_asgi(
         sock.close()
 
 
-try:  # the project's shared fixture, when it exists
-    from tests._redis_server import redis_url
-except ImportError:  # pragma: no cover - stand-in until tests/_redis_server.py lands
-    import shutil
-    import socket
-    import subprocess
-    import time
-    from collections.abc import Iterator
-
-    def _answers_ping(port: int) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    @pytest.fixture(scope="session")
-    def redis_url() -> Iterator[str]:
-        """127.0.0.1:6379 when a server answers there, else a private redis-server."""
-        if _answers_ping(6379):
-            yield "redis://127.0.0.1:6379/0"
-            return
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("no redis-server available")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        args = [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-        try:
-            deadline = time.monotonic() + 5
-            while not _answers_ping(port):
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.skip("redis-server did not start")
-                time.sleep(0.02)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=5)
+# The project's shared Redis fixture (127.0.0.1:6379, or a private redis-server).
+from tests._redis_server import redis_url  # noqa: E402, F401

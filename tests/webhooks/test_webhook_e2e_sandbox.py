@@ -165,7 +165,6 @@ async def test_sandbox_to_aiohttp_receiver(http: aiohttp.ClientSession) -> None:
 
 async def test_sandbox_to_fastapi_receiver(http: aiohttp.ClientSession) -> None:
     pytest.importorskip("fastapi")
-    pytest.importorskip("uvicorn")
     await _scenario(http, "collection", fastapi_server)
 
 
