@@ -84,7 +84,7 @@ class _Endpoint:
         self.summary.processed += 1
         self.tracker.apply(event)
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         if self.down_for > 0:
             self.down_for -= 1
             self.summary.outcomes["refused (503, endpoint down)"] += 1
@@ -120,7 +120,7 @@ async def run_demo(
     async with Sandbox(seed=seed, webhook_time_scale=0.001) as sb:
         endpoint = _Endpoint(sb.webhook_secret, summary)
         app = web.Application()
-        app.router.add_post("/webhooks/printora", endpoint)
+        app.router.add_post("/webhooks/printora", endpoint.handle)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         receiver_log = logging.getLogger("aioprintora.webhooks")
