@@ -1,0 +1,122 @@
+"""The public surface: ``__all__`` is sorted, complete and importable (cf. httpx's test)."""
+
+from __future__ import annotations
+import __future__
+
+import importlib
+import importlib.metadata
+import inspect
+import re
+from types import ModuleType
+
+import pytest
+
+import aioprintora
+
+PACKAGES = ["aioprintora", "aioprintora.webhooks", "aioprintora.sandbox"]
+
+
+def isort_style_key(name: str) -> tuple[int, list[str | int]]:
+    """The order ruff's RUF022 keeps: CONSTANTS, then Classes, then the rest, naturally sorted."""
+    if len(name) > 1 and name.isupper():
+        group = 0
+    elif name[:1].isupper():
+        group = 1
+    else:
+        group = 2
+    natural = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    return group, natural
+
+
+def public_names(module: ModuleType) -> set[str]:
+    """Names a user can reach on ``module`` that belong to its API.
+
+    Left out: private names, submodules (bound as attributes when imported), the ``__future__``
+    feature, and classes or functions of other libraries imported for internal use (such as
+    ``importlib.metadata.version``).
+    """
+    names = set()
+    for name, value in vars(module).items():
+        if name.startswith("_") or isinstance(value, (ModuleType, __future__._Feature)):
+            continue
+        foreign = (inspect.isclass(value) or inspect.isfunction(value)) and not (
+            value.__module__.startswith("aioprintora")
+        )
+        if not foreign:
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_is_sorted_without_duplicates(package: str) -> None:
+    module = importlib.import_module(package)
+    assert module.__all__ == sorted(module.__all__, key=isort_style_key)
+    assert len(set(module.__all__)) == len(module.__all__)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_lists_exactly_the_public_names(package: str) -> None:
+    module = importlib.import_module(package)
+    declared = set(module.__all__) - {"__version__"}
+    assert declared == public_names(module)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_name_in_all_is_importable(package: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from {package} import *", namespace)  # noqa: S102 - the star import is the test
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert name in namespace, name
+        assert namespace[name] is getattr(module, name)
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    assert isinstance(aioprintora.__version__, str)
+    assert aioprintora.__version__ == importlib.metadata.version("aioprintora")
+    assert "__version__" in aioprintora.__all__
+
+
+def test_sort_key_matches_ruff_examples() -> None:
+    names = ["b", "Sandbox", "API_2", "API_10", "a", "__version__", "DEFAULT", "Claim"]
+    assert sorted(names, key=isort_style_key) == [
+        "API_2",
+        "API_10",
+        "DEFAULT",
+        "Claim",
+        "Sandbox",
+        "__version__",
+        "a",
+        "b",
+    ]
+
+
+def test_client_facing_names_are_exported() -> None:
+    """The names the issues fix for external users are all on the top-level package."""
+    fixed = {
+        "PrintoraClient",
+        "UserData",
+        "Session",
+        "SessionToken",
+        "Order",
+        "Page",
+        "Pagination",
+        "WebhookLog",
+        "WebhookDelivery",
+        "PrintoraError",
+        "APIError",
+        "AuthenticationError",
+        "BadRequestError",
+        "NotFoundError",
+        "ConflictError",
+        "IdempotencyKeyError",
+        "RateLimitError",
+        "ServerError",
+        "APIConnectionError",
+        "APITimeoutError",
+        "OrderStatus",
+        "SessionStatus",
+        "WebhookStatus",
+        "EventType",
+    }
+    assert fixed <= set(aioprintora.__all__)
