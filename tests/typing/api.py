@@ -1,0 +1,341 @@
+"""Typical user code, checked by ``mypy --strict tests/typing`` and never run by pytest.
+
+Every annotated assignment states the type a user relies on; if the SDK's public types drift,
+mypy fails here. Keep it free of ``reveal_type`` and of ``Any``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import aiohttp
+from aiohttp import web
+from fastapi import Depends, FastAPI
+from redis.asyncio import Redis
+
+from aioprintora import (
+    DEFAULT_RATE_LIMIT,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    EventType,
+    IdempotencyKeyError,
+    NotFoundError,
+    Order,
+    OrderStatus,
+    Page,
+    Pagination,
+    PrintoraClient,
+    PrintoraError,
+    RateLimitError,
+    RetryPolicy,
+    Session,
+    SessionStatus,
+    SessionToken,
+    UserData,
+    WebhookDelivery,
+    WebhookLog,
+    WebhookStatus,
+    __version__,
+)
+from aioprintora.bulk import BatchResult, SessionRequest
+from aioprintora.pagination import PageIterator, Pager, PaginationStats
+from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
+from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
+from aioprintora.sandbox import OrderRecord, Partner, Sandbox, WebhookLogRecord
+from aioprintora.sync import OrderSync
+from aioprintora.webhooks import (
+    SIGNATURE_HEADER,
+    MemoryDedupStore,
+    OrderEventData,
+    OrderStatusTracker,
+    Outcome,
+    RedisDedupStore,
+    WebhookEvent,
+    WebhookPayloadError,
+    WebhookReceiver,
+    WebhookSignatureError,
+    construct_event,
+    parse_event,
+    sign_payload,
+    verify_signature,
+    webhook_app,
+    webhook_handler,
+)
+from aioprintora.webhooks.fastapi_receiver import verified_event, webhook_router
+
+SHOP = "https://shop.example.com"
+
+
+def construct_clients(http: aiohttp.ClientSession, redis: Redis) -> list[PrintoraClient]:
+    """Every way of building a client type-checks."""
+    version: str = __version__
+    policy = RetryPolicy(max_retries=3, backoff_base=0.2, backoff_cap=5.0, deadline=30.0)
+    shared = RedisRateLimiter(redis, key=redis_key_for("sk_live_x"), on_error="open")
+    limiter: Limiter = shared
+    local: Limiter = RateLimiter([Window(60, 60), Window(10_000, 86_400.0)])
+    windows: tuple[Window, ...] = DEFAULT_WINDOWS
+    clients = [
+        PrintoraClient("sk_test_x"),
+        PrintoraClient(environment="staging", timeout=10.0, max_retries=2, deadline=None),
+        PrintoraClient("sk_test_x", base_url="http://127.0.0.1:8080", rate_limit=None),
+        PrintoraClient("sk_test_x", rate_limit=DEFAULT_RATE_LIMIT, pool_size=20),
+        PrintoraClient("sk_test_x", rate_limit=[Window(30, 60)], session=http, retry=policy),
+        PrintoraClient("sk_test_x", rate_limit=limiter),
+        PrintoraClient("sk_test_x", rate_limit=local),
+        PrintoraClient("sk_test_x", rate_limit=windows),
+    ]
+    fast: PrintoraClient = clients[0].with_options(timeout=5.0, max_retries=0, deadline=10.0)
+    current: Limiter | None = fast.limiter
+    closed: bool = fast.closed
+    assert current is not None or closed
+    print(version)
+    return clients
+
+
+async def sessions(client: PrintoraClient) -> None:
+    session: Session = await client.sessions.create(
+        image_url="https://cdn.example.com/design.png",
+        success_url=f"{SHOP}/thanks",
+        failed_url=f"{SHOP}/failed",
+        user_data=UserData(email="ada@example.com", first_name="Ada", last_name="Lovelace"),
+        idempotency_key="order-42",
+    )
+    merch: Session = await client.sessions.create(
+        merch_id="0b6f1a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b",
+        variant_id="1c7f2b4e-3d5e-4f60-9b0c-1d2e3f4a5b6c",
+        quantity=2,
+        success_url=f"{SHOP}/thanks",
+        failed_url=f"{SHOP}/failed",
+    )
+    session_id: str = session.session_id
+    redirect: str | None = merch.redirect_url
+    token: str | None = session.token
+    created: datetime | None = session.created_at
+    status: SessionStatus | str | None = (await client.sessions.get(session_id)).status
+    check: SessionToken = await client.sessions.validate_token(token or "")
+    usable: bool = check.is_valid and not check.is_completed
+    print(redirect, created, status, usable)
+
+
+async def bulk(client: PrintoraClient) -> None:
+    requests = [
+        SessionRequest(
+            image_url=f"https://cdn.example.com/{i}.png", success_url=SHOP, failed_url=SHOP
+        )
+        for i in range(10)
+    ]
+    key: str = requests[0].idempotency_key
+
+    def progress(done: int, total: int | None, result: BatchResult) -> None:
+        print(done, total, result.ok)
+
+    results: list[BatchResult] = await client.sessions.create_many(
+        requests, concurrency=5, on_progress=progress
+    )
+    for result in results:
+        created: Session | None = result.session
+        failure: Exception | None = result.error
+        index: int = result.index
+        print(key, created, failure, index)
+    stream: AsyncIterator[BatchResult] = client.sessions.iter_create_many(
+        [{"image_url": "https://cdn.example.com/x.png", "success_url": SHOP, "failed_url": SHOP}]
+    )
+    async for one in stream:
+        print(one.request.idempotency_key)
+
+
+async def orders(client: PrintoraClient) -> None:
+    page: Page[Order] = await client.orders.list(status="paid", limit=50, offset=0)
+    items: list[Order] = page.items
+    meta: Pagination = page.pagination
+    more: bool = meta.has_more
+    total: int = meta.total + len(page)
+    order = items[0]
+    amount: Decimal | None = order.total_amount
+    status: OrderStatus | str = order.status
+    updated: datetime | None = order.updated_at
+    session_id: str | None = order.session_id
+    print(more, total, amount, status, updated, session_id)
+
+    pager: Pager[Order] = client.orders.iter(status=OrderStatus.PAID, page_size=100, max_items=500)
+    async for paid in pager:
+        number: str | None = paid.order_number
+        print(number)
+    stats: PaginationStats = pager.stats
+    skipped: int = stats.duplicates_skipped + stats.backtracks
+    everything: list[Order] = await client.orders.iter(read_ahead=False).collect()
+    pages: PageIterator[Order] = client.orders.pages(status="shipped")
+    async for one_page in pages:
+        first: Order = one_page.items[0]
+        print(first.id)
+    await pages.aclose()
+    print(skipped, len(everything))
+
+
+async def webhook_logs(client: PrintoraClient) -> None:
+    page: Page[WebhookLog] = await client.webhook_logs.list(
+        status=WebhookStatus.FAILED, event_type="order.created", limit=20
+    )
+    async for log in client.webhook_logs.iter(status="failed", event_type=EventType.ORDER_PAID):
+        attempts: int = log.attempt_count
+        http_status: int | None = log.http_status_code
+        body: dict[str, object] | None = log.response_data
+        next_retry: datetime | None = log.next_retry_at
+        retried: WebhookDelivery = await client.webhook_logs.retry(log.id)
+        print(attempts, http_status, body, next_retry, retried.status)
+    resent: WebhookDelivery = await client.webhook_logs.resend(
+        order_id=page.items[0].order_id, event_type="order.paid"
+    )
+    again: WebhookDelivery = await client.webhook_logs.resend(
+        session_id="sess", event_type=EventType.ORDER_DELIVERED
+    )
+    log_id: str = resent.webhook_log_id
+    event: EventType | str | None = again.event_type
+    print(log_id, event)
+
+
+async def errors(client: PrintoraClient) -> None:
+    try:
+        await client.sessions.get("0b6f1a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b")
+    except NotFoundError as exc:
+        code: str | None = exc.code
+        print(code)
+    except RateLimitError as exc:
+        retry_after: float | None = exc.retry_after
+        reset_at: datetime | None = exc.reset_at
+        print(retry_after, reset_at)
+    except IdempotencyKeyError:
+        pass
+    except APIError as exc:
+        status: int = exc.status
+        message: str = exc.message
+        body: str = exc.body
+        headers: Mapping[str, str] = exc.headers
+        where: str = f"{exc.method} {exc.url}"
+        print(status, message, body, headers.get("X-Request-Id"), where)
+    except APITimeoutError as exc:
+        print(exc.message)
+    except RateLimiterUnavailableError:
+        pass  # the shared limiter's Redis is down (fail closed)
+    except APIConnectionError as exc:
+        attempts: int = exc.attempts
+        print(attempts)
+    except PrintoraError:
+        raise
+
+
+async def order_sync(client: PrintoraClient, since: datetime | None) -> datetime | None:
+    sync = OrderSync(client, since=since or datetime(2026, 1, 1, tzinfo=timezone.utc))
+    async for order in sync:
+        changed: Order = order
+        print(changed.id)
+    complete: bool = sync.complete
+    scanned: int = sync.scanned
+    print(complete, scanned, sync.stats.pages)
+    return sync.checkpoint
+
+
+async def whole_flow() -> None:
+    async with PrintoraClient("sk_test_x") as client:
+        await sessions(client)
+        await orders(client)
+    client2 = PrintoraClient("sk_test_x")
+    try:
+        await webhook_logs(client2)
+    finally:
+        await client2.close()
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+
+
+def verify(body: bytes, header: str | None) -> WebhookEvent | None:
+    signature: str = sign_payload(body, "whsec_x")
+    verify_signature(body, signature, ["whsec_old", "whsec_new"])
+    try:
+        event = construct_event(body, header, "whsec_x", tolerance=timedelta(hours=6))
+    except WebhookSignatureError:
+        return None
+    except WebhookPayloadError:
+        return None
+    session_id: str = event.session_id
+    kind: EventType | str = event.event
+    when: datetime = event.timestamp
+    data: OrderEventData = event.data
+    amount: Decimal | None = data.total_amount
+    key: tuple[str, str] = event.dedup_key
+    order_id: str | None = event.order_id
+    print(session_id, kind, when, amount, key, order_id)
+    return parse_event(body)
+
+
+async def on_event(event: WebhookEvent) -> None:
+    print(event.dedup_key)
+
+
+def aiohttp_endpoint(redis: Redis) -> web.Application:
+    tracker = OrderStatusTracker()
+    advanced: bool = tracker.apply(parse_event(b"{}"))
+    now: OrderStatus | None = tracker.status("sess")
+    print(advanced, now)
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = webhook_handler(
+        "whsec_x", on_event, store=RedisDedupStore(redis, ttl=timedelta(days=3)), tolerance=600
+    )
+    app = web.Application()
+    app.router.add_post("/webhooks/printora", handler)
+    app.add_subapp("/hooks", webhook_app(["whsec_old", "whsec_new"], on_event))
+    return app
+
+
+async def receiver_core(body: bytes) -> int:
+    receiver = WebhookReceiver("whsec_x", on_event, store=MemoryDedupStore(ttl=3600))
+    outcome: Outcome = await receiver.process(body, None)
+    header: str = SIGNATURE_HEADER
+    print(header, outcome.body)
+    return outcome.status
+
+
+def fastapi_endpoint() -> FastAPI:
+    app = FastAPI()
+    app.include_router(webhook_router("whsec_x", on_event, path="/webhooks/printora"))
+    dependency = verified_event("whsec_x")
+
+    @app.post("/custom")
+    async def custom(event: WebhookEvent = Depends(dependency)) -> dict[str, str]:  # noqa: B008
+        return {"event": str(event.event)}
+
+    return app
+
+
+# -- the sandbox ---------------------------------------------------------------------------------
+
+
+async def sandbox() -> None:
+    async with Sandbox(seed=1, rate_limits=[(20, 2.0)], webhook_time_scale=0.001) as sb:
+        base_url: str = sb.base_url
+        key: str = sb.api_key
+        secret: str = sb.webhook_secret
+        other: Partner = sb.add_partner(webhook_url="http://127.0.0.1:9000/hook")
+        sb.set_webhook_url("http://127.0.0.1:9001/hook")
+        async with PrintoraClient(key, base_url=base_url) as client:
+            session = await client.sessions.create(
+                image_url="https://cdn.example.com/d.png", success_url=SHOP, failed_url=SHOP
+            )
+            order: OrderRecord = await sb.simulate_checkout(session.session_id)
+            shipped: OrderRecord = await sb.advance_order(order.id, OrderStatus.SHIPPED)
+            seeded: list[OrderRecord] = await sb.seed_orders(100, ["paid", "shipped"])
+            sb.fail_next(2, "503", method="GET", path="/api/v1/partners/orders")
+            sb.set_faults(0.2, ["500", "commit_drop"], seed=3)
+            sb.clear_faults()
+            await sb.wait_for_deliveries(timeout=5.0)
+            logs: list[WebhookLogRecord] = sb.webhook_logs()
+            count: int = sb.session_count() + len(sb.orders(other.api_key))
+            print(secret, shipped.status, len(seeded), len(logs), count)
+
+
+def run() -> None:
+    asyncio.run(sandbox())
