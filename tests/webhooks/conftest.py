@@ -15,6 +15,9 @@ from aiohttp import web
 
 from aioprintora.webhooks import SIGNATURE_HEADER, sign_payload
 
+# The project's shared Redis fixture (127.0.0.1:6379, or a private redis-server).
+from tests._redis_server import redis_url  # noqa: F401
+
 SECRET = "whsec_test_0123456789abcdef"
 
 COLLECTION_EVENT: dict[str, Any] = {
@@ -131,7 +134,3 @@ async def serve_asgi(
         server.should_exit = True
         await task
         sock.close()
-
-
-# The project's shared Redis fixture (127.0.0.1:6379, or a private redis-server).
-from tests._redis_server import redis_url  # noqa: E402, F401
