@@ -22,7 +22,9 @@ algorithm in one Lua script for several processes.
 **Server-authoritative.** :meth:`RateLimiter.observe` reads ``X-RateLimit-*`` after each
 response: when the server says fewer requests remain than we think (another process uses the
 key) the missing ones are recorded as "used by someone else" until the server's reset; headers
-never free anything. A 429 pauses the whole limiter until ``Retry-After`` or the reset.
+never free anything. (A response is compared with our count when it arrives, so requests still
+in flight make us under-count others' use by at most their number, never over-count it.) A 429
+pauses the whole limiter until ``Retry-After`` or the reset.
 
 The guarantee is about the moments requests are let go; the server sees them a network delay
 later, and delays vary. Against a strict sliding-window server, a little slack in the period

@@ -39,6 +39,7 @@ async def main(redis_url: str, key: str, server_url: str, workers: int, seconds:
             async with session.get(server_url + "/ready", middlewares=()) as warm:
                 await warm.read()  # a connection in the pool before the start
             ready = await redis.incr(key + ":ready")
+            await redis.expire(key + ":ready", 60)
             while ready < workers:
                 await asyncio.sleep(0.01)
                 ready = int(await redis.get(key + ":ready") or 0)
