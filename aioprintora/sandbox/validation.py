@@ -24,8 +24,9 @@ __all__ = [
     "session_input",
 ]
 
+# Explicit classes, not \S: Python and ECMA regexes disagree on which characters are spaces.
 URL_RE = re.compile(
-    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/\S*)?$"
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?$"
 )
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 INT_RE = re.compile(r"^-?[0-9]+$")
