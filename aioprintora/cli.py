@@ -63,7 +63,9 @@ def add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="aioprintora", description="The aioprintora command line.")
+    parser = argparse.ArgumentParser(
+        prog="aioprintora", description="The aioprintora command line."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_sandbox(commands)
     return parser

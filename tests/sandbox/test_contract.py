@@ -150,20 +150,18 @@ NEGATIVE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "kwargs", "status", "code"),
-    NEGATIVE_CASES,
-    ids=[f"{m} {p} -> {s}" for m, p, _, s, _ in NEGATIVE_CASES],
+    "case", NEGATIVE_CASES, ids=[f"{c[0]} {c[1]} -> {c[3]}" for c in NEGATIVE_CASES]
 )
 async def test_negative_contract(
-    api: Api, method: str, path: str, kwargs: dict[str, Any], status: int, code: str | None
+    api: Api, case: tuple[str, str, dict[str, Any], int, str | None]
 ) -> None:
+    method, path, kwargs, status, code = case
     got, headers, body = await api.call(method, path, **kwargs)
     assert got == status
     if code is not None:
-        assert body == {
-            "success": False,
-            "error": {"code": code, "message": body["error"]["message"]},
-        }
+        assert body["success"] is False
+        assert body["error"]["code"] == code
+        assert body["error"]["message"]
     if status == 405:
         assert headers["Allow"]
 
