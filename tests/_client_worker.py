@@ -1,0 +1,57 @@
+"""One of several OS processes whose PrintoraClients share a RedisRateLimiter (test_limits.py).
+
+``python -m tests._client_worker REDIS_URL KEY BASE_URL API_KEY WORKERS CALLS``: waits until
+WORKERS processes are ready, makes CALLS ``orders.list`` calls (4 at a time), and prints a JSON
+line ``{"ok": n, "errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from redis.asyncio import Redis
+
+from aioprintora import PrintoraClient, PrintoraError, RetryPolicy
+from aioprintora.ratelimit import Window
+from aioprintora.ratelimit_redis import RedisRateLimiter
+
+WINDOW = Window(20, 2.0)
+
+
+async def main(
+    redis_url: str, key: str, base_url: str, api_key: str, workers: int, calls: int
+) -> None:
+    redis = Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(redis, key=key, windows=[WINDOW])
+    ok, errors = 0, []
+    try:
+        async with PrintoraClient(
+            api_key, base_url=base_url, rate_limit=limiter, retry=RetryPolicy(deadline=60.0)
+        ) as client:
+            ready = await redis.incr(key + ":ready")
+            await redis.expire(key + ":ready", 60)
+            while ready < workers:
+                await asyncio.sleep(0.01)
+                ready = int(await redis.get(key + ":ready") or 0)
+            todo = iter(range(calls))
+
+            async def run() -> None:
+                nonlocal ok
+                for _ in todo:
+                    try:
+                        await client.orders.list(limit=1)
+                        ok += 1
+                    except PrintoraError as exc:
+                        errors.append(repr(exc))
+
+            await asyncio.gather(*(run() for _ in range(4)))
+    finally:
+        await limiter.aclose()
+        await redis.aclose()
+    print(json.dumps({"ok": ok, "errors": errors}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,114 @@
+"""The client and its rate limiter against the sandbox's own limits (issue 4's proofs)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aioprintora import PrintoraClient, RetryPolicy
+from aioprintora.ratelimit import RateLimiter, Window
+from aioprintora.sandbox import Sandbox
+
+from ._redis_server import redis_url, unique_prefix  # noqa: F401  (fixture)
+from .conftest import assert_no_acquired
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _server_429s(sandbox: Sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.status == 429)
+
+
+@pytest.mark.slow
+async def test_two_hundred_concurrent_calls_stay_within_the_limit() -> None:
+    window = Window(20, 1.0)
+    async with (
+        Sandbox(rate_limits=[(window.limit, window.period)]) as sandbox,
+        PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=[window]) as client,
+    ):
+        started = time.monotonic()
+        pages = await asyncio.gather(*(client.orders.list(limit=1) for _ in range(200)))
+        elapsed = time.monotonic() - started
+        assert_no_acquired(client)
+    assert len(pages) == 200  # no 429 (nor anything else) reached a caller
+    # 200 calls at 20 per second: bursts at 0, 1, ..., 9 s; the fastest possible run is 9 s.
+    fastest = (200 / window.limit - 1) * window.period
+    assert fastest / elapsed >= 0.95
+    assert _server_429s(sandbox) <= 2  # network jitter may cost one at a window's edge
+
+
+async def test_without_a_limiter_every_429_is_retried() -> None:
+    async with (
+        Sandbox(rate_limits=[(5, 1.0)]) as sandbox,
+        PrintoraClient(
+            sandbox.api_key,
+            base_url=sandbox.base_url,
+            rate_limit=None,
+            retry=RetryPolicy(max_retries=10, deadline=30.0),
+        ) as client,
+    ):
+        pages = await asyncio.gather(*(client.orders.list(limit=1) for _ in range(12)))
+    assert len(pages) == 12
+    assert _server_429s(sandbox) > 0  # the server refused some, and the client waited them out
+
+
+async def test_cancelling_a_hundred_waiters_leaks_no_tokens_or_connections() -> None:
+    limiter = RateLimiter([Window(5, 0.5)])
+    async with (
+        Sandbox(rate_limits=None) as sandbox,
+        PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=limiter) as client,
+    ):
+        await asyncio.gather(*(client.orders.list(limit=1) for _ in range(5)))
+        waiting = [asyncio.create_task(client.orders.list(limit=1)) for _ in range(100)]
+        await asyncio.sleep(0.05)
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        assert all(task.cancelled() for task in waiting)
+        assert len(sandbox.requests) == 5  # none of the cancelled calls was sent
+        assert_no_acquired(client)
+        # Once the window has passed, the cancelled waiters hold nothing: 5 calls go at once.
+        await asyncio.sleep(0.55)
+        assert limiter.remaining(time.monotonic()) == (5,)
+        started = time.monotonic()
+        await asyncio.gather(*(client.orders.list(limit=1) for _ in range(5)))
+        assert time.monotonic() - started < 0.4
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+async def test_four_processes_share_one_key_through_redis(redis_url: str) -> None:  # noqa: F811
+    async with Sandbox(rate_limits=[(20, 2.0)]) as sandbox:
+        key = unique_prefix("client")
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests._client_worker",
+                redis_url,
+                key,
+                sandbox.base_url,
+                sandbox.api_key,
+                "4",
+                "25",
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for _ in range(4)
+        ]
+        started = time.monotonic()
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 50)
+        elapsed = time.monotonic() - started
+        server_429s = _server_429s(sandbox)
+    results = [json.loads(out) for out, _ in outputs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0]
+    assert [r["errors"] for r in results] == [[], [], [], []]
+    assert sum(r["ok"] for r in results) == 100
+    assert server_429s <= 2  # jitter at a window's edge; the shared pause absorbs it
+    fastest = (100 / 20 - 1) * 2.0  # bursts at 0, 2, 4, 6, 8 s
+    assert fastest / elapsed >= 0.9 * 0.9  # start-up of 4 interpreters counts in elapsed
