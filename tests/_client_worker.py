@@ -20,9 +20,9 @@ from aioprintora.ratelimit_redis import RedisRateLimiter
 WINDOW = Window(20, 2.0)
 
 
-async def main(
-    redis_url: str, key: str, base_url: str, api_key: str, workers: int, calls: int
-) -> None:
+async def main(argv: list[str]) -> None:
+    redis_url, key, base_url, api_key = argv[:4]
+    workers, calls = int(argv[4]), int(argv[5])
     redis = Redis.from_url(redis_url)
     limiter = RedisRateLimiter(redis, key=key, windows=[WINDOW])
     ok, errors = 0, []
