@@ -2,7 +2,7 @@
 
 ``python -m tests._client_worker REDIS_URL KEY BASE_URL API_KEY WORKERS CALLS``: waits until
 WORKERS processes are ready, makes CALLS ``orders.list`` calls (4 at a time), and prints a JSON
-line ``{"ok": n, "errors": [...]}``.
+line ``{"ok": n, "errors": [...], "started": t0, "finished": t1}``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 
 from redis.asyncio import Redis
 
@@ -35,6 +36,7 @@ async def main(argv: list[str]) -> None:
             while ready < workers:
                 await asyncio.sleep(0.01)
                 ready = int(await redis.get(key + ":ready") or 0)
+            started = time.time()  # wall clock: comparable across the worker processes
             todo = iter(range(calls))
 
             async def run() -> None:
@@ -47,10 +49,11 @@ async def main(argv: list[str]) -> None:
                         errors.append(repr(exc))
 
             await asyncio.gather(*(run() for _ in range(4)))
+            finished = time.time()
     finally:
         await limiter.aclose()
         await redis.aclose()
-    print(json.dumps({"ok": ok, "errors": errors}))
+    print(json.dumps({"ok": ok, "errors": errors, "started": started, "finished": finished}))
 
 
 if __name__ == "__main__":

@@ -101,14 +101,13 @@ async def test_four_processes_share_one_key_through_redis(redis_url: str) -> Non
             )
             for _ in range(4)
         ]
-        started = time.monotonic()
         outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 50)
-        elapsed = time.monotonic() - started
         server_429s = _server_429s(sandbox)
     results = [json.loads(out) for out, _ in outputs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0]
     assert [r["errors"] for r in results] == [[], [], [], []]
     assert sum(r["ok"] for r in results) == 100
     assert server_429s <= 2  # jitter at a window's edge; the shared pause absorbs it
+    elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
     fastest = (100 / 20 - 1) * 2.0  # bursts at 0, 2, 4, 6, 8 s
-    assert fastest / elapsed >= 0.9 * 0.9  # start-up of 4 interpreters counts in elapsed
+    assert fastest / elapsed >= 0.9
