@@ -14,9 +14,8 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -28,6 +27,7 @@ _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 #: What a clean run never prints on stderr.
 _TROUBLE = ("Traceback", "Exception ignored", "Unclosed", "Warning:", "was never awaited")
 RUN_TIMEOUT = 30.0
+PARALLEL = max(2, min(4, os.cpu_count() or 2))
 
 
 class Block(NamedTuple):
@@ -70,10 +70,11 @@ def test_every_python_block_compiles(block: Block) -> None:
     compile(block.code, block.name, "exec", flags=flags)
 
 
-@pytest.fixture
-async def docs_sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(webhook_time_scale=0.001) as sb:
-        yield sb
+class Run(NamedTuple):
+    returncode: int | None  # None: killed after RUN_TIMEOUT
+    out: str
+    err: str
+    api_key: str
 
 
 async def _run(code: str, env: dict[str, str], cwd: Path) -> tuple[int | None, str, str]:
@@ -97,19 +98,50 @@ async def _run(code: str, env: dict[str, str], cwd: Path) -> tuple[int | None, s
     return proc.returncode, out.decode(), err.decode()
 
 
+async def _run_all(blocks: list[Block], workdir: Path) -> dict[str, Run]:
+    """Run every block against one sandbox, each as its own partner, a few at a time."""
+    gate = asyncio.Semaphore(PARALLEL)
+    async with Sandbox(webhook_time_scale=0.001) as sb:
+
+        async def one(index: int, block: Block) -> tuple[str, Run]:
+            partner = sb.add_partner()
+            await sb.seed_orders(150, api_key=partner.api_key)
+            env = {
+                **os.environ,
+                "PRINTORA_API_KEY": partner.api_key,
+                "PRINTORA_BASE_URL": sb.base_url,
+                "PYTHONPATH": str(ROOT),
+            }
+            cwd = workdir / f"example-{index}"
+            cwd.mkdir()
+            async with gate:
+                code, out, err = await _run(block.code, env, cwd)
+            return block.name, Run(code, out, err, partner.api_key)
+
+        return dict(await asyncio.gather(*(one(i, b) for i, b in enumerate(blocks))))
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """Every runnable block's outcome; interpreter start-up dominates, so they run in parallel."""
+    return asyncio.run(_run_all(RUNNABLE, tmp_path_factory.mktemp("docs-examples")))
+
+
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.name for b in RUNNABLE])
-async def test_runnable_example_runs(block: Block, docs_sandbox: Sandbox, tmp_path: Path) -> None:
-    partner = docs_sandbox.add_partner()
-    await docs_sandbox.seed_orders(150, api_key=partner.api_key)
-    env = {
-        **os.environ,
-        "PRINTORA_API_KEY": partner.api_key,
-        "PRINTORA_BASE_URL": docs_sandbox.base_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    code, out, err = await _run(block.code, env, tmp_path)
-    assert code is not None, f"{block.name} did not finish in {RUN_TIMEOUT} s\n{out}\n{err}"
-    assert code == 0, f"{block.name} exited {code}\n--- stdout\n{out}\n--- stderr\n{err}"
-    trouble = [word for word in _TROUBLE if word in err]
-    assert not trouble, f"{block.name} reported {trouble} on stderr:\n{err}"
-    assert partner.api_key not in out + err, "an example printed the API key"
+def test_runnable_example_runs(block: Block, example_runs: dict[str, Run]) -> None:
+    run = example_runs[block.name]
+    report = f"--- stdout\n{run.out}\n--- stderr\n{run.err}"
+    assert run.returncode is not None, f"{block.name} did not finish in {RUN_TIMEOUT} s\n{report}"
+    assert run.returncode == 0, f"{block.name} exited {run.returncode}\n{report}"
+    trouble = [word for word in _TROUBLE if word in run.err]
+    assert not trouble, f"{block.name} reported {trouble} on stderr:\n{run.err}"
+    assert run.api_key not in run.out + run.err, "an example printed the API key"
+
+
+async def test_pytest_fixture_example_passes(printora_sandbox: Sandbox) -> None:
+    """The sandbox guide's test, run with the plugin's real ``printora_sandbox`` fixture."""
+    (block,) = [b for b in BLOCKS if "def test_checkout_creates_a_pending_order" in b.code]
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    exec(compile(block.code, block.name, "exec"), namespace)  # noqa: S102 - our own docs
+    await namespace["test_checkout_creates_a_pending_order"](printora_sandbox)
+    assert printora_sandbox.session_count() == 1
