@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..models import OrderStatus
 from .middleware import SANDBOX, ApiError, json_response, partner_of
 from .state import Partner
 from .validation import InvalidRequestError, parse_json_object
@@ -86,8 +87,10 @@ async def advance(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     _owned(sb, partner, "order", order_id)
     status = (await _body(request)).get("status")
-    if not isinstance(status, str):
-        raise InvalidRequestError("status is required")
+    if status not in {s.value for s in OrderStatus}:
+        raise InvalidRequestError(
+            f"status must be one of {', '.join(s.value for s in OrderStatus)}"
+        )
     try:
         order = await sb.advance_order(order_id, status)
     except ValueError as exc:

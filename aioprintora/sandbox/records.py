@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ..models import EventType, OrderStatus, SessionStatus, WebhookStatus
-from .wire import iso
+from .wire import dumps, iso
 
 __all__ = ["LINK_TTL", "SESSION_TTL", "OrderRecord", "SessionRecord", "WebhookLogRecord"]
 
@@ -119,11 +119,23 @@ class OrderRecord(_Wire):
     paid_at: float | None = None
     image_url: str | None = None
     customer: dict[str, Any] | None = None
+    # The serialised order, kept until it changes: listing 100 orders is then a string join.
+    _json: str | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def key(self) -> tuple[float, int]:
         """The listing key: newest first by ``createdAt``, ties by creation sequence."""
         return (self.created_at, self.seq)
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text (cached; :meth:`touch` drops the cache)."""
+        if self._json is None:
+            self._json = dumps(self.to_dict())
+        return self._json
+
+    def touch(self) -> None:
+        """Forget the cached JSON after a change."""
+        self._json = None
 
     def to_dict(self) -> dict[str, Any]:
         """The order as GET /partners/orders lists it."""

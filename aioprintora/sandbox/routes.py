@@ -22,7 +22,7 @@ from .validation import (
     resend_input,
     session_input,
 )
-from .wire import ok_body
+from .wire import dumps, ok_body
 
 __all__ = ["add_api_routes"]
 
@@ -77,11 +77,15 @@ async def list_orders(request: web.Request) -> web.Response:
     limit, offset = page_query(request.query)
     status = order_status_query(request.query)
     page = partner.state.order_index.page(status, limit, offset)
-    data = {
-        "orders": [order.to_dict() for order in page.items],
-        "pagination": page_window(page.total, limit, offset),
-    }
-    return json_response(200, ok_body(data))
+    # Assembled from each order's cached JSON: the same bytes as dumps(ok_body(...)), faster.
+    text = (
+        '{"success":true,"data":{"orders":['
+        + ",".join(order.to_json() for order in page.items)
+        + '],"pagination":'
+        + dumps(page_window(page.total, limit, offset))
+        + "}}"
+    )
+    return web.Response(status=200, text=text, content_type="application/json")
 
 
 async def list_logs(request: web.Request) -> web.Response:

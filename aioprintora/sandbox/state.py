@@ -132,6 +132,7 @@ class PartnerState:
         old = order.status
         order.status = status
         order.updated_at = now
+        order.touch()
         if status is OrderStatus.PAID:
             order.paid_at = now
         self.order_index.retag(order.key, order, (old,), (status,))
