@@ -58,6 +58,35 @@ BLOCKS = _blocks()
 RUNNABLE = [block for block in BLOCKS if block.runnable]
 
 
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _links() -> list[tuple[Path, str]]:
+    found = []
+    for path in SOURCES:
+        text = _FENCE.sub("", path.read_text("utf-8"))  # links inside code are not links
+        found += [(path, target) for target in _LINK.findall(text)]
+    return found
+
+
+@pytest.mark.parametrize(("source", "target"), _links(), ids=lambda v: getattr(v, "name", v))
+def test_relative_links_resolve(source: Path, target: str) -> None:
+    if re.match(r"[a-z]+:", target):
+        return  # an absolute URL: not checked offline
+    file_part, _, anchor = target.partition("#")
+    linked = (source.parent / file_part).resolve() if file_part else source
+    assert linked.is_file(), f"{source.name} links to missing {file_part}"
+    if anchor:
+        anchors = {_anchor(h) for h in _HEADING.findall(_FENCE.sub("", linked.read_text()))}
+        assert anchor in anchors, f"{source.name}: no heading for #{anchor} in {linked.name}"
+
+
 def test_the_docs_have_runnable_examples() -> None:
     files = {block.path.name for block in RUNNABLE}
     assert {"README.md", "client.md", "reliability.md", "pagination.md", "sandbox.md"} <= files
