@@ -7,7 +7,6 @@ fixture exists but skips the test, saying why.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,14 @@ if TYPE_CHECKING:
 
 __all__ = ["printora_sandbox"]
 
-#: Whether pytest-asyncio is importable (the async fixture needs it).
-HAS_PYTEST_ASYNCIO = importlib.util.find_spec("pytest_asyncio") is not None
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - only where pytest-asyncio is missing
+    HAS_PYTEST_ASYNCIO = False
+else:
+    HAS_PYTEST_ASYNCIO = True
 
 if HAS_PYTEST_ASYNCIO:
-    import pytest_asyncio
 
     @pytest_asyncio.fixture
     async def printora_sandbox() -> AsyncIterator[Sandbox]:

@@ -1,0 +1,70 @@
+"""``aioprintora sandbox`` as a real subprocess, and the parser's shape."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import aiohttp
+import pytest
+
+from aioprintora import cli
+
+
+async def test_cli_serves_a_sandbox_until_terminated() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aioprintora",
+        "sandbox",
+        "--port",
+        "0",
+        "--seed",
+        "7",
+        "--orders",
+        "12",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: dict[str, str] = {}
+        while "webhook_secret" not in lines:
+            raw = await asyncio.wait_for(proc.stdout.readline(), 10)
+            line = raw.decode().strip()
+            assert line, "the CLI exited before printing its settings"
+            name, _, value = line.partition(": ")
+            lines[name] = value
+        assert lines["base_url"].startswith("http://127.0.0.1:")
+        assert lines["api_key"].startswith("sk_test_")
+        assert lines["webhook_secret"].startswith("whsec_")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                lines["base_url"] + "/api/v1/partners/orders",
+                headers={"Authorization": f"Bearer {lines['api_key']}"},
+            ) as resp,
+        ):
+            assert resp.status == 200
+            assert (await resp.json())["data"]["pagination"]["total"] == 12
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 10)
+        assert proc.stderr is not None
+        await proc.stderr.read()
+    assert code == 0
+
+
+def test_parser_has_the_sandbox_subcommand_with_its_defaults() -> None:
+    args = cli.build_parser().parse_args(["sandbox"])
+    assert (args.host, args.port, args.seed, args.orders) == ("127.0.0.1", 8080, 0, 0)
+    assert args.handler is cli.run_sandbox
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main([])
+    assert exc.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
