@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 
-from ..models import EventType, OrderStatus
 from .controls import add_control_routes
 from .delivery import Deliverer
+from .driving import DrivingMixin
 from .faults import FaultPlan
 from .middleware import SANDBOX, RequestRecord, make_middleware
 from .payloads import PayloadStyle
@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_RATE_LIMITS", "Sandbox"]
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((60, 60.0), (10_000, 86_400.0))
 
 
-class Sandbox:
+class Sandbox(DrivingMixin):
     """A stateful emulator of the Partner API, served by ``aiohttp.web`` on loopback.
 
     Args:
@@ -204,100 +204,3 @@ class Sandbox:
         self.world.reset_partner(partner)
         if self.limiter is not None:
             self.limiter.forget(partner.partner_id)
-
-    # -- the customer's side -------------------------------------------------------------------
-
-    async def simulate_checkout(self, session_id: str) -> OrderRecord:
-        """The customer completes checkout: a pending order, and an ``order.created`` webhook.
-
-        Raises:
-            KeyError: unknown session.
-            ValueError: the session already has its order, or has expired.
-        """
-        order, events = self.world.checkout(session_id)
-        self._emit(events)
-        return order
-
-    async def advance_order(self, order_id: str, status: OrderStatus | str) -> OrderRecord:
-        """Move an order forward (pending → paid → processing → shipped → delivered) or cancel it.
-
-        Each status passed emits its webhook (``processing`` emits none).
-
-        Raises:
-            KeyError: unknown order.
-            ValueError: an unknown status or a move backwards / out of a final status.
-        """
-        order, events = self.world.advance(order_id, status)
-        self._emit(events)
-        return order
-
-    async def seed_orders(
-        self,
-        count: int,
-        statuses: Sequence[OrderStatus | str] | None = None,
-        *,
-        api_key: str | None = None,
-        webhooks: bool = False,
-    ) -> list[OrderRecord]:
-        """Create ``count`` orders at once, each newer than every existing order.
-
-        Args:
-            count: how many.
-            statuses: statuses to draw from (all six when None).
-            api_key: whose orders (the default partner when None).
-            webhooks: also emit ``order.created`` for each (off by default).
-        """
-        partner = self.partner(api_key)
-        made = self.world.seed_orders(partner, count, statuses)
-        if webhooks:
-            self._emit((partner, order, EventType.ORDER_CREATED) for order in made)
-        return made
-
-    #: Seeded orders always land at the head of the listing: the same call, by another name.
-    insert_orders = seed_orders
-
-    def _emit(self, events: Iterable[tuple[Partner, OrderRecord, Any]]) -> None:
-        for partner, order, event in events:
-            self.deliverer.emit(partner, order, event)
-
-    async def wait_for_deliveries(self, timeout: float = 5.0) -> None:
-        """Wait until no webhook delivery is under way or scheduled.
-
-        Raises:
-            TimeoutError: deliveries were still pending after ``timeout`` seconds.
-        """
-        try:
-            await self.deliverer.wait_idle(timeout)
-        except asyncio.TimeoutError:
-            raise TimeoutError(
-                f"{self.deliverer.pending} webhook deliveries still pending"
-            ) from None
-
-    # -- faults --------------------------------------------------------------------------------
-
-    def fail_next(
-        self, count: int, kind: str, *, method: str | None = None, path: str | None = None
-    ) -> None:
-        """Serve the fault ``kind`` to the next ``count`` matching Partner API requests.
-
-        Args:
-            count: how many requests.
-            kind: ``"500"``, ``"502"``, ``"503"``, ``"429"``, ``"drop"``, ``"commit_drop"``,
-                ``"commit_500"``, ``"delay:<seconds>"``, ``"malformed"`` or ``"truncated"``.
-            method: only this HTTP method.
-            path: only this path (exact, or a glob such as ``/api/v1/partner-session*``).
-        """
-        self.faults.fail_next(count, kind, method=method, path=path)
-
-    def set_faults(
-        self,
-        rate: float,
-        kinds: Iterable[str] = ("500", "503", "commit_drop"),
-        seed: int | None = None,
-    ) -> None:
-        """Fault a random fraction ``rate`` of Partner API requests (``rate=0`` turns it off)."""
-        self.faults.set_random(rate, kinds, seed)
-
-    def clear_faults(self) -> None:
-        """Drop every scripted and random fault."""
-        self.faults.clear()

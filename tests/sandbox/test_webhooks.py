@@ -17,7 +17,7 @@ from aioprintora.webhooks.signature import sign_payload
 
 from .conftest import Api
 
-SCALE = 0.0001  # 1 min -> 6 ms ... 3 h -> 1.08 s
+SCALE = 0.00005  # 1 min -> 3 ms ... 3 h -> 0.54 s
 
 
 class Receiver:
