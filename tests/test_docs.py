@@ -1,7 +1,7 @@
 """Every Python example in docs/ and README.md is valid, and every complete program runs.
 
 A block is a complete program when it calls ``asyncio.run(`` or starts with ``# runnable``. Each
-one runs in its own interpreter (warnings as errors) against a sandbox this test starts, as a
+one runs in its own process (warnings as errors) against a sandbox this test starts, as a
 fresh partner with 150 seeded orders: ``PRINTORA_API_KEY`` and ``PRINTORA_BASE_URL`` point at it,
 so examples written as ``PrintoraClient()`` talk to it. Blocks that start their own ``Sandbox``
 ignore both. Any exception, non-zero exit or leaked-resource report fails the test.
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,7 +28,7 @@ SOURCES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 #: What a clean run never prints on stderr.
 _TROUBLE = ("Traceback", "Exception ignored", "Unclosed", "Warning:", "was never awaited")
-RUN_TIMEOUT = 30.0
+RUN_TIMEOUT = 30  # seconds, per example
 PARALLEL = max(2, min(4, os.cpu_count() or 2))
 
 
@@ -100,67 +102,108 @@ def test_every_python_block_compiles(block: Block) -> None:
 
 
 class Run(NamedTuple):
-    returncode: int | None  # None: killed after RUN_TIMEOUT
+    returncode: int  # negative: killed by that signal (SIGALRM after RUN_TIMEOUT)
     out: str
     err: str
     api_key: str
 
 
-async def _run(code: str, env: dict[str, str], cwd: Path) -> tuple[int | None, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-W",
-        "error",
-        "-c",
-        code,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+# Interpreter start-up and imports are ~0.5 s of CPU per example, most of this test's cost on a
+# 2-core CI. So one interpreter imports the SDK once, then forks a fresh child per example: its
+# own process, environment, directory, output files and alarm, warnings still errors.
+_FORK_SERVER = """
+import gc, json, os, signal, sys, traceback
+import aiohttp, aioprintora, aioprintora.sandbox, aioprintora.webhooks
+
+def child(job):
+    os.chdir(job["cwd"])
+    os.environ.update(job["env"])
+    for fd, name in ((1, "out"), (2, "err")):
+        target = os.open(job[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(target, fd)
+        os.close(target)
+    signal.alarm(job["timeout"])
+    code = 0
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
-    except asyncio.TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-        return None, out.decode(), err.decode()
-    return proc.returncode, out.decode(), err.decode()
+        exec(compile(job["code"], job["name"], "exec", dont_inherit=True), {"__name__": "__main__"})
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    gc.collect()  # let unclosed resources report themselves before the hard exit
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+jobs = [json.loads(line) for line in sys.stdin]
+running = {}
+while jobs or running:
+    while jobs and len(running) < int(sys.argv[1]):
+        job = jobs.pop(0)
+        pid = os.fork()
+        if pid == 0:
+            child(job)
+        running[pid] = job["name"]
+    pid, status = os.wait()
+    result = {"name": running.pop(pid), "status": os.waitstatus_to_exitcode(status)}
+    print(json.dumps(result), flush=True)
+"""
 
 
-async def _run_all(blocks: list[Block], workdir: Path) -> dict[str, Run]:
-    """Run every block against one sandbox, each as its own partner, a few at a time."""
-    gate = asyncio.Semaphore(PARALLEL)
+async def _run_all(blocks: list[Block], workdir: Path) -> dict[str, tuple[int, str]]:
+    """Run every block against one sandbox, each as its own partner: ``{name: (status, key)}``.
+
+    Block *i* runs in ``workdir/example-<i>``, which also receives its stdout and stderr.
+    """
     async with Sandbox(webhook_time_scale=0.001) as sb:
-
-        async def one(index: int, block: Block) -> tuple[str, Run]:
+        jobs, keys = [], {}
+        for index, block in enumerate(blocks):
             partner = sb.add_partner()
             await sb.seed_orders(150, api_key=partner.api_key)
-            env = {
-                **os.environ,
-                "PRINTORA_API_KEY": partner.api_key,
-                "PRINTORA_BASE_URL": sb.base_url,
-                "PYTHONPATH": str(ROOT),
-            }
+            keys[block.name] = partner.api_key
             cwd = workdir / f"example-{index}"
             cwd.mkdir()
-            async with gate:
-                code, out, err = await _run(block.code, env, cwd)
-            return block.name, Run(code, out, err, partner.api_key)
+            env = {"PRINTORA_API_KEY": partner.api_key, "PRINTORA_BASE_URL": sb.base_url}
+            job = {"name": block.name, "code": block.code, "cwd": str(cwd), "env": env}
+            jobs.append(json.dumps({**job, "timeout": RUN_TIMEOUT} | _outputs(cwd)))
+        server = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-W", "error", "-c", _FORK_SERVER, str(PARALLEL)),
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await server.communicate("\n".join(jobs).encode())
+    assert server.returncode == 0, f"the fork server failed:\n{err.decode()}"
+    statuses = dict(json.loads(line).values() for line in out.decode().splitlines())
+    return {name: (statuses[name], key) for name, key in keys.items()}
 
-        return dict(await asyncio.gather(*(one(i, b) for i, b in enumerate(blocks))))
+
+def _outputs(cwd: Path) -> dict[str, str]:
+    return {"out": str(cwd / "stdout"), "err": str(cwd / "stderr")}
 
 
 @pytest.fixture(scope="module")
 def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """Every runnable block's outcome; interpreter start-up dominates, so they run in parallel."""
-    return asyncio.run(_run_all(RUNNABLE, tmp_path_factory.mktemp("docs-examples")))
+    """Every runnable block's outcome, run in parallel before the first test needs one."""
+    workdir = tmp_path_factory.mktemp("docs-examples")
+    outcomes = asyncio.run(_run_all(RUNNABLE, workdir))
+    runs = {}
+    for index, block in enumerate(RUNNABLE):
+        files = _outputs(workdir / f"example-{index}")
+        status, key = outcomes[block.name]
+        runs[block.name] = Run(
+            status, Path(files["out"]).read_text(), Path(files["err"]).read_text(), key
+        )
+    return runs
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.name for b in RUNNABLE])
 def test_runnable_example_runs(block: Block, example_runs: dict[str, Run]) -> None:
     run = example_runs[block.name]
     report = f"--- stdout\n{run.out}\n--- stderr\n{run.err}"
-    assert run.returncode is not None, f"{block.name} did not finish in {RUN_TIMEOUT} s\n{report}"
+    assert run.returncode != -signal.SIGALRM, f"{block.name} ran over {RUN_TIMEOUT} s\n{report}"
     assert run.returncode == 0, f"{block.name} exited {run.returncode}\n{report}"
     trouble = [word for word in _TROUBLE if word in run.err]
     assert not trouble, f"{block.name} reported {trouble} on stderr:\n{run.err}"
