@@ -1,6 +1,7 @@
 """The ``aioprintora`` command line.
 
-``aioprintora sandbox [--host H] [--port P] [--seed N] [--orders N]`` runs the local sandbox.
+``aioprintora sandbox [--host H] [--port P] [--seed N] [--orders N]`` runs the local sandbox;
+``aioprintora demo [--orders N] [--seed S] [--quiet]`` runs an example integration against one.
 
 Each subcommand is a small function registered in :func:`build_parser`; add one by writing an
 ``add_<name>`` function that creates its subparser and sets ``handler``.
@@ -61,6 +62,24 @@ def add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(handler=run_sandbox)
 
 
+def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``aioprintora demo``."""
+    from . import demo
+
+    parser = commands.add_parser(
+        "demo",
+        help="run an example integration against an embedded sandbox",
+        description="Create sessions, check out, follow orders and webhooks, all locally.",
+    )
+    demo.add_arguments(parser)
+
+    def run_demo(args: argparse.Namespace) -> int:
+        demo.check_arguments(parser, args)
+        return demo.run(args)
+
+    parser.set_defaults(handler=run_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -68,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_sandbox(commands)
+    add_demo(commands)
     return parser
 
 

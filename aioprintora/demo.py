@@ -243,6 +243,27 @@ def _print_summary(summary: DemoSummary, out: TextIO) -> None:
     print(f"  took                {summary.seconds:.2f} s", file=out)
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options, shared by ``aioprintora demo`` and :func:`main`."""
+    parser.add_argument(
+        "--orders", type=int, default=5, help=f"customers who check out (1-{MAX_ORDERS})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="sandbox seed (same seed, same ids)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo with parsed options; returns the exit status."""
+    asyncio.run(run_demo(args.orders, seed=args.seed, quiet=args.quiet))
+    return 0
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error when the options are out of range."""
+    if not 1 <= args.orders <= MAX_ORDERS:
+        parser.error(f"--orders must be between 1 and {MAX_ORDERS}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``aioprintora demo``; returns the exit status.
 
@@ -252,13 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="aioprintora demo", description="Run an example integration against a local sandbox."
     )
-    parser.add_argument(
-        "--orders", type=int, default=5, help=f"customers who check out (1-{MAX_ORDERS})"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="sandbox seed (same seed, same ids)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-    if not 1 <= args.orders <= MAX_ORDERS:
-        parser.error(f"--orders must be between 1 and {MAX_ORDERS}")
-    asyncio.run(run_demo(args.orders, seed=args.seed, quiet=args.quiet))
-    return 0
+    check_arguments(parser, args)
+    return run(args)
