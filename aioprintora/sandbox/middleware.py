@@ -106,10 +106,13 @@ def make_middleware(sb: Sandbox) -> Middleware:
             sb.clock(), request.method, request.path, dict(request.query), headers, b""
         )
         sb.requests.append(record)
-        record.body = await request.read()
         decision: Decision | None = None
         try:
+            record.body = await request.read()
             response, decision = await _dispatch(sb, request, handler, record)
+        except web.HTTPException as exc:  # e.g. 413 from aiohttp: still a JSON envelope
+            code = "PAYLOAD_TOO_LARGE" if exc.status == 413 else "BAD_REQUEST"
+            response = _error(exc.status, code, exc.reason)
         except ApiError as exc:
             response = _error(exc.status, exc.code, exc.message)
         except InvalidRequestError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import re
 
 import aiohttp
@@ -285,4 +287,16 @@ async def test_malformed_idempotency_keys_are_400(api: Api, sb: Sandbox, key: st
     body = {**SESSION_BODY, "idempotencyKey": key}
     status, _, answer = await api.call("POST", "/api/v1/partner-session", json=body)
     assert (status, answer["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert sb.session_count() == 0
+
+
+async def test_oversized_body_is_a_json_413(api: Api, sb: Sandbox) -> None:
+    body = {**SESSION_BODY, "userData": {"name": "x" * (2 * 1024 * 1024)}}
+    status, _, answer = await api.call(
+        "POST",
+        "/api/v1/partner-session",
+        data=io.BytesIO(json.dumps(body).encode()),  # a stream: aiohttp warns on big bytes
+        headers={"Idempotency-Key": "big", "Content-Type": "application/json"},
+    )
+    assert (status, answer["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
     assert sb.session_count() == 0
