@@ -22,14 +22,24 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 async def _serve_sandbox(args: argparse.Namespace) -> None:
-    from .sandbox import Sandbox  # imported late: the CLI may grow commands that need less
+    from .sandbox import (
+        DEFAULT_RATE_LIMITS,
+        Sandbox,
+    )  # imported late: the CLI may grow commands that need less
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no handlers
             loop.add_signal_handler(sig, stop.set)
-    async with Sandbox(host=args.host, port=args.port, seed=args.seed) as sb:
+    sandbox = Sandbox(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        rate_limits=None if args.no_rate_limits else DEFAULT_RATE_LIMITS,
+        webhook_time_scale=args.webhook_time_scale,
+    )
+    async with sandbox as sb:
         if args.orders:
             await sb.seed_orders(args.orders)
         # The key and secret are printed on purpose: this is a local sandbox, and the user asked.
@@ -59,6 +69,15 @@ def add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080; 0: any)")
     parser.add_argument("--seed", type=int, default=0, help="seed for ids and keys (default 0)")
     parser.add_argument("--orders", type=int, default=0, help="orders to create at start")
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="no 60/min, 10,000/day limits (fuzzing)"
+    )
+    parser.add_argument(
+        "--webhook-time-scale",
+        type=float,
+        default=1.0,
+        help="multiplies the webhook retry schedule (0.001: 1 min -> 60 ms)",
+    )
     parser.set_defaults(handler=run_sandbox)
 
 

@@ -24,6 +24,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
         "7",
         "--orders",
         "12",
+        "--no-rate-limits",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -47,6 +48,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
             ) as resp,
         ):
             assert resp.status == 200
+            assert "X-RateLimit-Limit" not in resp.headers  # --no-rate-limits
             assert (await resp.json())["data"]["pagination"]["total"] == 12
     finally:
         if proc.returncode is None:
@@ -60,6 +62,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
 def test_parser_has_the_sandbox_subcommand_with_its_defaults() -> None:
     args = cli.build_parser().parse_args(["sandbox"])
     assert (args.host, args.port, args.seed, args.orders) == ("127.0.0.1", 8080, 0, 0)
+    assert (args.no_rate_limits, args.webhook_time_scale) == (False, 1.0)
     assert args.handler is cli.run_sandbox
 
 
