@@ -183,6 +183,7 @@ class PrintoraClient:
             retry = attrs.evolve(retry, deadline=deadline)
         clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
         clone._middlewares = clone._build_middlewares()
+        clone._derived = True  # the original owns the pool's lifecycle (and its warning)
         return clone
 
     @property
@@ -228,6 +229,8 @@ class PrintoraClient:
 
     def __del__(self) -> None:
         pool = self.__dict__.get("_pool")
+        if self.__dict__.get("_derived"):
+            return
         if pool is not None and pool.owned and pool.session is not None and not pool.closed:
             warnings.warn(
                 "PrintoraClient was not closed: use 'async with' or 'await client.close()'",

@@ -292,6 +292,14 @@ async def test_with_options_shares_the_pool(
     assert strict._pool is client._pool
 
 
+async def test_a_derived_client_going_away_does_not_warn(
+    client: PrintoraClient, scripted: ScriptedServer
+) -> None:
+    scripted.add(ok(SESSION))
+    await client.with_options(max_retries=0).sessions.get(SESSION["sessionId"])
+    gc.collect()  # the temporary client is gone; the pool is the original's to close
+
+
 def test_retry_policy_is_validated() -> None:
     from aioprintora.retry import RetryPolicy
 
