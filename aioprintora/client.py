@@ -122,6 +122,7 @@ class PrintoraClient:
         )
         self._pool = _Pool(session=session, owned=session is None, limiter=_limiter(rate_limit))
         self._middlewares = self._build_middlewares()
+        self._derived = False
 
     def _build_middlewares(self) -> tuple[Any, ...]:
         return (
