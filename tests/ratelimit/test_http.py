@@ -19,6 +19,7 @@ from aiohttp import web
 
 from aioprintora.ratelimit import DEFAULT_WINDOWS, RateLimiter, Window
 from aioprintora.sandbox.ratelimit import RateLimiter as ServerLimiter
+from tests._loopback import serve as loopback
 
 from .helpers import VirtualTime
 
@@ -61,15 +62,8 @@ class Server:
 async def serve(server: Server) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}/"
-    finally:
-        await runner.cleanup()
+    async with loopback(app) as base:
+        yield base + "/"
 
 
 def throttled_session(limiter: RateLimiter, time_: VirtualTime) -> aiohttp.ClientSession:

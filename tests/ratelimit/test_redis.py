@@ -17,6 +17,7 @@ from redis.retry import Retry
 
 from aioprintora.ratelimit import Limiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
+from tests._loopback import serve
 from tests._redis_server import RedisServer, unique_prefix
 
 from .helpers import max_in_any_interval
@@ -250,12 +251,7 @@ async def test_four_processes_share_the_windows(redis_url: str, key: str) -> Non
     app = web.Application()
     app.router.add_get("/hit", hit)
     app.router.add_get("/ready", ready)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
+    async with serve(app) as base:
         seconds = 4.5
         workers = [
             await asyncio.create_subprocess_exec(
@@ -264,7 +260,7 @@ async def test_four_processes_share_the_windows(redis_url: str, key: str) -> Non
                 "tests.ratelimit._redis_worker",
                 redis_url,
                 key,
-                f"http://{host}:{port}",
+                base,
                 "4",
                 str(seconds),
                 cwd=ROOT,
@@ -273,8 +269,6 @@ async def test_four_processes_share_the_windows(redis_url: str, key: str) -> Non
             for _ in range(4)
         ]
         outputs = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), 30)
-    finally:
-        await runner.cleanup()
     assert [w.returncode for w in workers] == [0, 0, 0, 0]
     assert sum(int(out) for out, _ in outputs) == len(arrivals)
     # Grants are exact on Redis' clock, but arrivals here carry each request's send latency (a

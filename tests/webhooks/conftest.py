@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from aioprintora.webhooks import SIGNATURE_HEADER, sign_payload
+from tests._loopback import serve  # noqa: F401  (re-exported for the webhook tests)
 
 # The project's shared Redis fixture (127.0.0.1:6379, or a private redis-server).
 from tests._redis_server import redis_url  # noqa: F401
@@ -78,20 +78,6 @@ def event_body(event: str = "order.created", session_id: str = "sess-1", **extra
 def signed_headers(body: bytes, secret: str = SECRET) -> dict[str, str]:
     """Headers Printora would send with ``body``."""
     return {SIGNATURE_HEADER: sign_payload(body, secret), "Content-Type": "application/json"}
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Run ``app`` on 127.0.0.1 on a free port; yields its base URL."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
