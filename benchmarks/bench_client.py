@@ -8,7 +8,7 @@ last row the client-side rate limiter with windows too large to ever wait.
 
 Two figures per row: requests per second (wall clock, which includes the sandbox's own time),
 and client CPU microseconds per request (``time.process_time`` of this process), the overhead
-proper. Rounds are interleaved and the median of 3 is reported.
+proper. Rounds are interleaved and the median of 6 is reported.
 
 Run alone: ``python -m benchmarks.bench_client [--seconds S]``.
 """
@@ -32,7 +32,7 @@ from ._sandbox_proc import RemoteSandbox, remote_sandbox
 
 PATH = "/api/v1/partners/orders?limit=1&offset=0"
 POOL = 10
-ROUNDS = 3
+ROUNDS = 6
 Call = Callable[[], Awaitable[object]]
 
 
@@ -98,7 +98,7 @@ async def hammer(call: Call, concurrency: int, seconds: float) -> tuple[float, f
     return count / wall, cpu / count * 1e6
 
 
-async def run(seconds: float = 1.0) -> str:
+async def run(seconds: float = 0.5) -> str:
     """This benchmark's table, as Markdown.
 
     Args:
@@ -135,7 +135,7 @@ async def run(seconds: float = 1.0) -> str:
 def main() -> None:
     """Print this benchmark's table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=0.5)
     print(asyncio.run(run(parser.parse_args().seconds)))
 
 
