@@ -39,10 +39,25 @@ async def test_inserts_at_the_head_while_iterating_make_no_duplicates(
     assert pager.stats.duplicates_skipped > 0
 
 
+async def test_fifty_new_orders_during_a_ten_thousand_walk(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    made = await sandbox.seed_orders(10_000)
+    seen: list[str] = []
+    async for order in api.orders.iter():
+        seen.append(order.id)
+        if len(seen) == 5_000:
+            await sandbox.seed_orders(50)
+    assert len(seen) == len(set(seen))
+    assert {o.id for o in made} <= set(seen)
+
+
 async def test_injected_faults_lose_nothing(api: PrintoraClient, sandbox: Sandbox) -> None:
-    made = await sandbox.seed_orders(2_000)
+    made = await sandbox.seed_orders(10_000)
     sandbox.set_faults(0.2, kinds=("500", "502", "503", "drop"), seed=7)
-    ids = [order.id async for order in api.orders.iter()]
+    # Four faults in a row on one of 100 pages is likely enough at 20%: allow more retries.
+    patient = api.with_options(max_retries=10)
+    ids = [order.id async for order in patient.orders.iter()]
     sandbox.clear_faults()
     assert sorted(ids) == sorted(o.id for o in made)
 
