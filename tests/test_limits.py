@@ -26,9 +26,12 @@ def _server_429s(sandbox: Sandbox) -> int:
 
 @pytest.mark.slow
 async def test_two_hundred_concurrent_calls_stay_within_the_limit() -> None:
-    window = Window(20, 1.0)
+    allowed = Window(20, 1.0)
+    # 3% slack: a burst of 20 takes milliseconds to land, and a window edge of the server's
+    # falling inside that spread would otherwise see 21 (docs/reliability.md explains).
+    window = Window(20, 1.03)
     async with (
-        Sandbox(rate_limits=[(window.limit, window.period)]) as sandbox,
+        Sandbox(rate_limits=[(allowed.limit, allowed.period)]) as sandbox,
         PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=[window]) as client,
     ):
         started = time.monotonic()
@@ -37,9 +40,9 @@ async def test_two_hundred_concurrent_calls_stay_within_the_limit() -> None:
         assert_no_acquired(client)
     assert len(pages) == 200  # no 429 (nor anything else) reached a caller
     # 200 calls at 20 per second: bursts at 0, 1, ..., 9 s; the fastest possible run is 9 s.
-    fastest = (200 / window.limit - 1) * window.period
+    fastest = (200 / allowed.limit - 1) * allowed.period
     assert fastest / elapsed >= 0.95
-    assert _server_429s(sandbox) <= 2  # network jitter may cost one at a window's edge
+    assert _server_429s(sandbox) == 0
 
 
 async def test_without_a_limiter_every_429_is_retried() -> None:
