@@ -50,9 +50,18 @@ def snake(name: str) -> str:
     return _CAMEL_HUMP.sub(r"_\1", name).lower()
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # one decoder: json.loads builds one per call
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with floats as exact :class:`~decimal.Decimal`."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON (UTF-8 when bytes) with floats as exact :class:`~decimal.Decimal`.
+
+    Raises:
+        ValueError: not JSON (``JSONDecodeError``) or not UTF-8 (``UnicodeDecodeError``).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("utf-8-sig" if text[:3] == b"\xef\xbb\xbf" else "utf-8")
+    return _DECODER.decode(text)
 
 
 # -- scalars -------------------------------------------------------------------------------------

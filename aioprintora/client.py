@@ -273,10 +273,19 @@ class PrintoraClient:
             ) as response:
                 raw = await response.read()
                 status = response.status
-        except aiohttp.ClientError as exc:  # the retry middleware maps these; this is a backstop
-            raise errors.APIConnectionError(
-                f"{type(exc).__name__}", method=method, url=str(url)
-            ) from exc
+        except errors.PrintoraError:
+            raise
+        except Exception as exc:
+            # The retry middleware maps transport failures; what still gets here is a call cut
+            # off by close() (aiohttp then fails in its own ways) or a backstop for the rest.
+            reason = (
+                "the client was closed while this call was in flight"
+                if self._pool.closed
+                else f"{type(exc).__name__}: {exc}"
+            )
+            if self._pool.closed or isinstance(exc, aiohttp.ClientError):
+                raise errors.APIConnectionError(reason, method=method, url=str(url)) from exc
+            raise
         return _sansio.decode_success(status, raw, method=method, url=str(url))
 
 

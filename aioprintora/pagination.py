@@ -24,7 +24,8 @@ walk therefore never trusts offsets alone:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -156,8 +157,9 @@ FetchPage = Callable[[int, int], Awaitable["Page[T]"]]
 class PageIterator(Generic[T]):
     """``async for page in ...``: every page of a listing, deduplicated, with read-ahead.
 
-    Pages hold only items not yielded before (see the module docstring on drift).
-    Break out of the loop, or cancel the task, and any read-ahead request is cancelled.
+    Pages hold only items not yielded before (see the module docstring on drift). Break out of
+    the loop, or cancel the task, and any read-ahead request is cancelled at once: the iterator
+    holds no reference cycle, so it goes away as soon as the loop lets go of it.
     """
 
     def __init__(
@@ -167,27 +169,40 @@ class PageIterator(Generic[T]):
             raise ValueError("max_items must be >= 0")
         self._fetch = fetch
         self._page_size = page_size
-        self._max_items = max_items
         self._read_ahead = read_ahead
         self._pending: asyncio.Task[Page[T]] | None = None
-        self._walk: AsyncIterator[Page[T]] | None = None
         self.stats = PaginationStats()
+        # The walk's state: where to read next, and what was already yielded.
+        self._boundary = _Boundary()
+        self._offset = 0
+        self._left = max_items
+        self._previous: tuple[list[str], int] | None = None
+        self._done = False
 
     def __aiter__(self) -> PageIterator[T]:
         return self
 
     async def __anext__(self) -> Page[T]:
-        if self._walk is None:
-            self._walk = self._pages()
-        return await self._walk.__anext__()
+        try:
+            while not self._done and (self._left is None or self._left > 0):
+                fresh = self._step(await self._get(self._offset))
+                if fresh is not None:
+                    return fresh
+        except BaseException:
+            self._finish()
+            raise
+        self._finish()
+        raise StopAsyncIteration
 
     async def aclose(self) -> None:
         """Stop the walk and cancel any read-ahead."""
-        self._cancel_pending()
-        if self._walk is not None:
-            await self._walk.aclose()  # type: ignore[attr-defined]
+        self._finish()
 
     def __del__(self) -> None:
+        self._cancel_pending()
+
+    def _finish(self) -> None:
+        self._done = True
         self._cancel_pending()
 
     def _cancel_pending(self) -> None:
@@ -211,50 +226,39 @@ class PageIterator(Generic[T]):
             task.add_done_callback(_consume_result)
             self._pending = task
 
-    async def _pages(self) -> AsyncIterator[Page[T]]:
-        boundary, offset, previous_ids, previous_total = _Boundary(), 0, None, None
-        left = self._max_items
-        try:
-            while left is None or left > 0:
-                page = await self._get(offset)
-                self.stats.pages += 1
-                items, meta = page.items, page.pagination
-                if offset > 0 and items and boundary.starts_past(_key(items[0])):
-                    if self.stats.backtracks < _MAX_BACKTRACKS:
-                        self.stats.backtracks += 1
-                        offset = max(0, offset - self._page_size)
-                        continue
-                    self.stats.possible_gaps += 1
-                ids = [_key(item)[1] for item in items]
-                if ids and ids == previous_ids and meta.total == previous_total:
-                    raise PaginationError(
-                        f"the server answered offset {offset} with the same page as before"
-                    )
-                previous_ids, previous_total = ids, meta.total
-                more = (
-                    bool(items)
-                    and meta.has_more
-                    and not (meta.total >= 0 and offset + len(items) >= meta.total)
-                )
-                # Overlap by one item so the next page can be checked against the boundary.
-                next_offset = offset + len(items) - (1 if len(items) > 1 else 0)
-                if more:
-                    self._prefetch(next_offset)
-                fresh = [item for item in items if boundary.is_new(_key(item))]
-                self.stats.duplicates_skipped += len(items) - len(fresh)
-                if left is not None:
-                    fresh = fresh[:left]
-                    left -= len(fresh)
-                for item in fresh:
-                    boundary.advance(_key(item))
-                self.stats.items += len(fresh)
-                if fresh:
-                    yield Page(items=fresh, pagination=meta)
-                if not more:
-                    return
-                offset = next_offset
-        finally:
-            self._cancel_pending()
+    def _step(self, page: Page[T]) -> Page[T] | None:
+        """Digest one fetched page: the fresh items to yield (None: nothing, read on)."""
+        self.stats.pages += 1
+        items, meta, offset = page.items, page.pagination, self._offset
+        if offset > 0 and items and self._boundary.starts_past(_key(items[0])):
+            if self.stats.backtracks < _MAX_BACKTRACKS:
+                self.stats.backtracks += 1
+                self._offset = max(0, offset - self._page_size)
+                return None
+            self.stats.possible_gaps += 1
+        ids = [_key(item)[1] for item in items]
+        if ids and (ids, meta.total) == self._previous:
+            raise PaginationError(f"the server answered offset {offset} with the same page again")
+        self._previous = (ids, meta.total)
+        more = (
+            bool(items)
+            and meta.has_more
+            and not (meta.total >= 0 and offset + len(items) >= meta.total)
+        )
+        # Overlap by one item so the next page can be checked against the boundary.
+        self._offset = offset + len(items) - (1 if len(items) > 1 else 0)
+        self._done = not more
+        if more:
+            self._prefetch(self._offset)
+        fresh = [item for item in items if self._boundary.is_new(_key(item))]
+        self.stats.duplicates_skipped += len(items) - len(fresh)
+        if self._left is not None:
+            fresh = fresh[: self._left]
+            self._left -= len(fresh)
+        for item in fresh:
+            self._boundary.advance(_key(item))
+        self.stats.items += len(fresh)
+        return Page(items=fresh, pagination=meta) if fresh else None
 
 
 class Pager(Generic[T]):
@@ -266,7 +270,7 @@ class Pager(Generic[T]):
 
     def __init__(self, pages: PageIterator[T]) -> None:
         self._pages = pages
-        self._walk: AsyncIterator[T] | None = None
+        self._buffer: deque[T] = deque()
 
     @property
     def stats(self) -> PaginationStats:
@@ -277,14 +281,9 @@ class Pager(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        if self._walk is None:
-            self._walk = self._items()
-        return await self._walk.__anext__()
-
-    async def _items(self) -> AsyncIterator[T]:
-        async for page in self._pages:
-            for item in page.items:
-                yield item
+        while not self._buffer:
+            self._buffer.extend((await self._pages.__anext__()).items)
+        return self._buffer.popleft()
 
     async def collect(self) -> list[T]:
         """Every item, in a list (mind the memory on large listings)."""
@@ -292,4 +291,5 @@ class Pager(Generic[T]):
 
     async def aclose(self) -> None:
         """Stop the walk and cancel any read-ahead."""
+        self._buffer.clear()
         await self._pages.aclose()

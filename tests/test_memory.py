@@ -227,8 +227,7 @@ async def test_user_error_inside_async_with_releases_everything(sandbox: Sandbox
     assert client.closed
     assert connector.closed
     assert acquired(connector) == 0
-    # The abandoned call ends promptly instead of waiting for the slow server (with which
-    # error is the xfail below).
+    # The abandoned call ends promptly instead of waiting for the slow server.
     done, pending = await asyncio.wait(tasks, timeout=1.0)
     assert not pending
     for task in done:
@@ -252,21 +251,14 @@ async def test_leaving_a_walk_by_an_exception_frees_its_connection(sandbox: Sand
         connector = connector_of(client)
         with pytest.raises(UserCodeError):
             await _fail_during_walk(client, sandbox)
-        gc.collect()  # the pager and its generator reference each other (see the xfail below)
         await asyncio.sleep(0.05)
         assert acquired(connector) == 0
         sandbox.clear_faults()
 
 
-# -- known gaps, recorded so that fixing them flips these tests ----------------------------------
+# -- gaps found by these tests, now closed -------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a call in flight when the client closes is retried on the closed session, and "
-    "aiohttp's internal `assert self._connector is not None` escapes instead of an SDK error",
-)
 async def test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error(
     sandbox: Sandbox,
 ) -> None:
@@ -281,12 +273,6 @@ async def test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error(
         raise outcome  # type: ignore[misc]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pager/PageIterator and their async generators form reference cycles, so a walk left "
-    "by an exception (or break) keeps its read-ahead request running until the garbage "
-    "collector runs or the answer arrives",
-)
 async def test_leaving_a_walk_cancels_its_read_ahead_without_the_gc(sandbox: Sandbox) -> None:
     await sandbox.seed_orders(300)
     async with PrintoraClient(
