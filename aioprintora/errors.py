@@ -14,10 +14,12 @@
     │   ├── ServerError                5xx
     │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
     ├── APIConnectionError             the request did not get a complete answer
-    │   └── APITimeoutError            ... because a timeout or the call's deadline ran out
+    │   ├── APITimeoutError            ... because a timeout or the call's deadline ran out
+    │   └── RateLimiterUnavailableError  (``ratelimit_redis``) Redis down, limiter fails closed
     ├── PaginationError                the server's pages do not add up (e.g. it repeats a page)
     └── WebhookError                   (``aioprintora.webhooks``) a delivery we cannot accept
         ├── WebhookSignatureError      bad or missing ``X-Printora-Signature``
+        │   └── WebhookTimestampError  (``webhooks``) outside the replay window you set
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
 Every :class:`APIError` carries ``status``, ``code``, ``message``, a short ``body`` excerpt, the
