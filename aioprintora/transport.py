@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,11 @@ class AttemptMiddleware:
         budget = state.attempt_budget()
         if budget <= 0:
             raise asyncio.TimeoutError
-        response = await asyncio.wait_for(self._send(req, handler), budget)
+        if sys.version_info >= (3, 11):  # no extra task per attempt, unlike wait_for
+            async with asyncio.timeout(budget):
+                response = await self._send(req, handler)
+        else:  # pragma: no cover - Python 3.10
+            response = await asyncio.wait_for(self._send(req, handler), budget)
         if self._limiter is not None:
             await self._limiter.observe(response.status, response.headers)
         return response
