@@ -7,6 +7,7 @@ import importlib
 import importlib.metadata
 import inspect
 import re
+import typing
 from types import ModuleType
 
 import pytest
@@ -39,8 +40,13 @@ def public_names(module: ModuleType) -> set[str]:
     for name, value in vars(module).items():
         if name.startswith("_") or isinstance(value, (ModuleType, __future__._Feature)):
             continue
-        foreign = (inspect.isclass(value) or inspect.isfunction(value)) and not (
-            value.__module__.startswith("aioprintora")
+        # A type alias such as ``Callable[[...], ...]`` is ours even though its origin is not
+        # (Python 3.10 also calls such aliases classes).
+        alias = typing.get_origin(value) is not None
+        foreign = (
+            not alias
+            and (inspect.isclass(value) or inspect.isfunction(value))
+            and not value.__module__.startswith("aioprintora")
         )
         if not foreign:
             names.add(name)
