@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -182,6 +183,8 @@ class PrintoraClient:
             retry = attrs.evolve(retry, max_retries=max_retries)
         if deadline is not _UNSET:
             retry = attrs.evolve(retry, deadline=deadline)
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive")
         clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
         clone._middlewares = clone._build_middlewares()
         clone._derived = True  # the original owns the pool's lifecycle (and its warning)
@@ -202,9 +205,7 @@ class PrintoraClient:
             raise RuntimeError("this PrintoraClient is closed; create a new one")
         if self._pool.session is None:
             asyncio.get_running_loop()  # a pool belongs to the loop it was made in
-            from . import __version__
-
-            self._pool.session = make_session(self._pool_size, f"aioprintora/{__version__}")
+            self._pool.session = make_session(self._pool_size)
         return self._pool.session
 
     async def close(self) -> None:
@@ -255,7 +256,12 @@ class PrintoraClient:
         url = self.base_url.join(URL(path.lstrip("/"))) if path else self.base_url
         if params:
             url = url.with_query({k: str(v) for k, v in params.items()})
-        headers = {"Authorization": f"Bearer {self._key.reveal()}"}
+        # Per request, not per session: a session passed in by the caller gets them too.
+        headers = {
+            "Authorization": f"Bearer {self._key.reveal()}",
+            "User-Agent": _user_agent(),
+            "Accept": "application/json",
+        }
         body = None
         if json is not None:
             body = _sansio.dumps(json)
@@ -287,6 +293,13 @@ class PrintoraClient:
                 raise errors.APIConnectionError(reason, method=method, url=str(url)) from exc
             raise
         return _sansio.decode_success(status, raw, method=method, url=str(url))
+
+
+@functools.cache
+def _user_agent() -> str:
+    from . import __version__
+
+    return f"aioprintora/{__version__}"
 
 
 def _base_url(base_url: str | None, environment: str) -> URL:

@@ -121,12 +121,9 @@ class AttemptMiddleware:
         return response
 
 
-def make_session(pool_size: int, user_agent: str) -> aiohttp.ClientSession:
+def make_session(pool_size: int) -> aiohttp.ClientSession:
     """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's total."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
     return aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=None),
-        headers={"User-Agent": user_agent, "Accept": "application/json"},
-        raise_for_status=False,
+        connector=connector, timeout=aiohttp.ClientTimeout(total=None), raise_for_status=False
     )

@@ -104,6 +104,7 @@ async def test_external_session_is_not_closed(scripted: ScriptedServer) -> None:
             session = await client.sessions.get(SESSION["sessionId"])
         assert session.session_id == SESSION["sessionId"]
         assert not mine.closed
+    assert scripted.seen[0].headers["User-Agent"] == f"aioprintora/{__version__}"
 
 
 async def test_unclosed_client_warns(scripted: ScriptedServer) -> None:
