@@ -14,9 +14,14 @@ walk therefore never trusts offsets alone:
 - an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by a
   small set of ids), so an item pushed forward by inserts is never yielded twice, and memory
   stays flat however long the walk;
-- if a page starts *past* the boundary, items were removed ahead of us and some may have slid
-  behind our offset: the walk steps back a page and reads again (``stats.backtracks``), so
-  nothing that stayed in the listing is missed;
+- if a page starts *past* the boundary, or comes back empty while ``total`` shows the listing
+  shrank below our offset, items were removed ahead of us and some may have slid behind our
+  offset: the walk steps back and reads again (``stats.backtracks``) until it finds its place,
+  so nothing that stayed in the listing from start to end is missed (a property test checks
+  this against random inserts and removals);
+- otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
+  answering two reads in a row with the very same page stops it with :class:`PaginationError`;
+- because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.sync`).
 """
@@ -168,7 +173,8 @@ class PageIterator(Generic[T]):
         if max_items is not None and max_items < 0:
             raise ValueError("max_items must be >= 0")
         self._fetch = fetch
-        self._page_size = page_size
+        # Each page after the first re-reads one item, so a walk needs at least 2 per request.
+        self._page_size = max(2, page_size)
         self._read_ahead = read_ahead
         self._pending: asyncio.Task[Page[T]] | None = None
         self.stats = PaginationStats()
@@ -177,6 +183,7 @@ class PageIterator(Generic[T]):
         self._offset = 0
         self._left = max_items
         self._previous: tuple[list[str], int] | None = None
+        self._check_boundary = False  # the first page has nothing to check against
         self._done = False
 
     def __aiter__(self) -> PageIterator[T]:
@@ -230,10 +237,17 @@ class PageIterator(Generic[T]):
         """Digest one fetched page: the fresh items to yield (None: nothing, read on)."""
         self.stats.pages += 1
         items, meta, offset = page.items, page.pagination, self._offset
-        if offset > 0 and items and self._boundary.starts_past(_key(items[0])):
+        # A page read one item early (or after a step back) should start at or before the
+        # boundary. Starting past it, or empty although the listing is now shorter than our
+        # offset, means items ahead of us went away and others slid behind the offset.
+        moved = bool(items) and self._boundary.starts_past(_key(items[0]))
+        shrank = not items and 0 <= meta.total <= offset
+        if self._check_boundary and offset > 0 and (moved or shrank):
             if self.stats.backtracks < _MAX_BACKTRACKS:
                 self.stats.backtracks += 1
-                self._offset = max(0, offset - self._page_size)
+                back = offset - self._page_size if moved else meta.total - self._page_size
+                self._offset = max(0, back)
+                self._previous = None  # the page read again after a step back is no repeat
                 return None
             self.stats.possible_gaps += 1
         ids = [_key(item)[1] for item in items]
@@ -246,7 +260,8 @@ class PageIterator(Generic[T]):
             and not (meta.total >= 0 and offset + len(items) >= meta.total)
         )
         # Overlap by one item so the next page can be checked against the boundary.
-        self._offset = offset + len(items) - (1 if len(items) > 1 else 0)
+        self._check_boundary = True
+        self._offset = offset + len(items) - 1
         self._done = not more
         if more:
             self._prefetch(self._offset)
