@@ -2,45 +2,98 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+import typing
 
-from .client import DEFAULT_RATE_LIMIT, PrintoraClient
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    IdempotencyKeyError,
-    MalformedResponseError,
-    NotFoundError,
-    PaginationError,
-    PermissionDeniedError,
-    PrintoraError,
-    RateLimitError,
-    ServerError,
-)
-from .models import (
-    EventType,
-    Order,
-    OrderStatus,
-    Page,
-    Pagination,
-    Session,
-    SessionStatus,
-    SessionToken,
-    UserData,
-    WebhookDelivery,
-    WebhookLog,
-    WebhookStatus,
-)
-from .retry import RetryPolicy
+# Names resolve on first use (PEP 562), so ``import aioprintora`` costs next to nothing: the
+# pytest plugin this package registers is imported by every pytest run in your environment.
+if typing.TYPE_CHECKING:
+    from .client import DEFAULT_RATE_LIMIT, PrintoraClient
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        IdempotencyKeyError,
+        MalformedResponseError,
+        NotFoundError,
+        PaginationError,
+        PermissionDeniedError,
+        PrintoraError,
+        RateLimitError,
+        ServerError,
+    )
+    from .models import (
+        EventType,
+        Order,
+        OrderStatus,
+        Page,
+        Pagination,
+        Session,
+        SessionStatus,
+        SessionToken,
+        UserData,
+        WebhookDelivery,
+        WebhookLog,
+        WebhookStatus,
+    )
+    from .retry import RetryPolicy
 
-try:
-    __version__ = version("aioprintora")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+#: Where each public name lives.
+_HOMES: dict[str, str] = {
+    "DEFAULT_RATE_LIMIT": "client",
+    "PrintoraClient": "client",
+    "RetryPolicy": "retry",
+    "APIConnectionError": "errors",
+    "APIError": "errors",
+    "APITimeoutError": "errors",
+    "AuthenticationError": "errors",
+    "BadRequestError": "errors",
+    "ConflictError": "errors",
+    "IdempotencyKeyError": "errors",
+    "MalformedResponseError": "errors",
+    "NotFoundError": "errors",
+    "PaginationError": "errors",
+    "PermissionDeniedError": "errors",
+    "PrintoraError": "errors",
+    "RateLimitError": "errors",
+    "ServerError": "errors",
+    "EventType": "models",
+    "Order": "models",
+    "OrderStatus": "models",
+    "Page": "models",
+    "Pagination": "models",
+    "Session": "models",
+    "SessionStatus": "models",
+    "SessionToken": "models",
+    "UserData": "models",
+    "WebhookDelivery": "models",
+    "WebhookLog": "models",
+    "WebhookStatus": "models",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: typing.Any = version("aioprintora")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            value = "0.0.0"
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module 'aioprintora' has no attribute {name!r}")
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",

@@ -7,6 +7,8 @@ import importlib
 import importlib.metadata
 import inspect
 import re
+import subprocess
+import sys
 import typing
 from types import ModuleType
 
@@ -36,6 +38,8 @@ def public_names(module: ModuleType) -> set[str]:
     feature, and classes or functions of other libraries imported for internal use (such as
     ``importlib.metadata.version``).
     """
+    for name in getattr(module, "_HOMES", {}):  # lazily exported names resolve on first use
+        getattr(module, name)
     names = set()
     for name, value in vars(module).items():
         if name.startswith("_") or isinstance(value, (ModuleType, __future__._Feature)):
@@ -126,3 +130,26 @@ def test_client_facing_names_are_exported() -> None:
         "EventType",
     }
     assert fixed <= set(aioprintora.__all__)
+
+
+@pytest.mark.parametrize("package", ["aioprintora", "aioprintora.sandbox"])
+def test_lazy_exports_match_all(package: str) -> None:
+    module = importlib.import_module(package)
+    assert set(module._HOMES) | {"__version__"} >= set(module.__all__)
+    assert set(module._HOMES) <= set(module.__all__)
+    with pytest.raises(AttributeError, match="no attribute"):
+        module.not_a_name  # noqa: B018
+
+
+def test_importing_the_package_and_its_pytest_plugin_is_cheap() -> None:
+    # The plugin is loaded by every pytest run where aioprintora is installed: it must not
+    # drag in aiohttp (or anything else heavy) before a test asks for the sandbox.
+    code = (
+        "import sys, pytest; import aioprintora, aioprintora.sandbox.pytest_plugin; "
+        "heavy = {'aiohttp', 'cattrs', 'backoff', 'aioprintora.client'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run(  # noqa: S603 - our own code, our interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"

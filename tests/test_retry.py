@@ -233,11 +233,11 @@ async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer
 
 
 async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
-    policy = RetryPolicy(max_retries=3, backoff_base=5.0, backoff_cap=5.0)
     async with PrintoraClient(
-        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=RetryPolicy(max_retries=3)
     ) as client:
-        scripted.default = lambda _: fail(500)
+        # A server-directed wait: exactly 5 s of sleep, no jitter to make it short.
+        scripted.default = lambda _: fail(503, **{"Retry-After": "5"})
         task = asyncio.create_task(client.orders.list())
         await asyncio.sleep(0.2)
         assert len(scripted.seen) == 1
