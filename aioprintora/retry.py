@@ -111,6 +111,20 @@ def server_wait(status: int, headers: Mapping[str, str], now: float) -> float | 
     return wait
 
 
+def transport_failure(
+    exc: BaseException, *, method: str, url: str
+) -> tuple[errors.APIConnectionError, str]:
+    """The SDK error for an aiohttp/timeout failure, and which kind of failure it was."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        message = f"cannot connect: {exc.os_error}"
+        return errors.APIConnectionError(message, method=method, url=url), CONNECT
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return errors.APITimeoutError("the request timed out", method=method, url=url), TIMEOUT
+    # Disconnects, truncated bodies, protocol garbage: the request may have had effect.
+    message = f"{DROPPED}: {type(exc).__name__}"
+    return errors.APIConnectionError(message, method=method, url=url), DROPPED
+
+
 # -- the middleware ------------------------------------------------------------------------------
 
 
@@ -180,32 +194,9 @@ class RetryMiddleware:
         started = time.monotonic()
         try:
             response = await handler(req)
-        except aiohttp.ClientConnectorError as exc:
-            raise self._failed(
-                state,
-                errors.APIConnectionError(
-                    f"cannot connect: {exc.os_error}", method=method, url=url
-                ),
-                CONNECT,
-                idempotent,
-            ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise self._failed(
-                state,
-                errors.APITimeoutError("the request timed out", method=method, url=url),
-                TIMEOUT,
-                idempotent,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            # Disconnects, truncated bodies, protocol garbage: the request may have had effect.
-            raise self._failed(
-                state,
-                errors.APIConnectionError(
-                    f"{DROPPED}: {type(exc).__name__}", method=method, url=url
-                ),
-                DROPPED,
-                idempotent,
-            ) from exc
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            lost, failure = transport_failure(exc, method=method, url=url)
+            raise self._failed(state, lost, failure, idempotent) from exc
         body = await response.read()
         logger.debug(
             "%s %s -> %s in %.1f ms (attempt %d)",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
+from ..models import Page
+from ..pagination import parse_page
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
@@ -19,6 +21,23 @@ class Resource:
 
     def __init__(self, client: PrintoraClient) -> None:
         self._client = client
+
+    async def _page(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        items_key: str,
+        item_type: type[T],
+    ) -> Page[T]:
+        """GET one page of a listing and decode it."""
+        limit, offset = int(params["limit"]), int(params["offset"])
+        data = await self._client._request("GET", path, params=params)
+        return decode(
+            data,
+            lambda d: parse_page(d, items_key, item_type, limit=limit, offset=offset),
+            method="GET",
+            path=path,
+        )
 
 
 def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import _validate as check
 from ..models import Order, OrderStatus, Page
-from ..pagination import PageIterator, Pager, parse_page
-from ._base import Resource, decode
+from ..pagination import PageIterator, Pager
+from ._base import Resource
 
 __all__ = ["Orders", "order_params"]
 
@@ -36,14 +36,7 @@ class Orders(Resource):
             limit: page size, 1–100.
             offset: how many orders to skip.
         """
-        params = order_params(status, limit, offset)
-        data = await self._client._request("GET", PATH, params=params)
-        return decode(
-            data,
-            lambda d: parse_page(d, "orders", Order, limit=limit, offset=offset),
-            method="GET",
-            path=PATH,
-        )
+        return await self._page(PATH, order_params(status, limit, offset), "orders", Order)
 
     def pages(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _validate as check
 from .._convert import structure
 from ..models import EventType, Page, WebhookDelivery, WebhookLog, WebhookStatus
-from ..pagination import PageIterator, Pager, parse_page
+from ..pagination import PageIterator, Pager
 from ._base import Resource, decode
 
 __all__ = ["WebhookLogs", "log_params"]
@@ -53,13 +53,7 @@ class WebhookLogs(Resource):
             offset: how many entries to skip.
         """
         params = log_params(status, event_type, limit, offset)
-        data = await self._client._request("GET", PATH, params=params)
-        return decode(
-            data,
-            lambda d: parse_page(d, "logs", WebhookLog, limit=limit, offset=offset),
-            method="GET",
-            path=PATH,
-        )
+        return await self._page(PATH, params, "logs", WebhookLog)
 
     def pages(
         self,
