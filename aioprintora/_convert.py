@@ -29,7 +29,7 @@ import attrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
 
-__all__ = ["camel", "converter", "loads", "structure", "unstructure"]
+__all__ = ["camel", "converter", "loads", "structure", "to_dict", "unstructure"]
 
 T = TypeVar("T")
 
@@ -164,9 +164,18 @@ def _structure_attrs(cls: type[T]) -> Callable[[Any, Any], T]:
     return structure_model
 
 
+def _wire_name(field: attrs.Attribute[Any]) -> str:
+    """The field's name on the wire: a declared ``wire`` name, else its camelCase."""
+    return str(field.metadata.get("wire", camel(field.name)))
+
+
 def _unstructure_attrs(cls: type[T]) -> Callable[[T], dict[str, Any]]:
     renames = {
-        f.name: override(rename=camel(f.name), omit_if_default=f.default is None)
+        f.name: override(
+            rename=_wire_name(f),
+            omit_if_default=f.default is None,
+            omit=not f.metadata.get("serialize", True),
+        )
         for f in attrs.fields(cls)  # type: ignore[arg-type]
     }
     return make_dict_unstructure_fn(cls, converter, **renames)  # type: ignore[arg-type]
@@ -174,6 +183,31 @@ def _unstructure_attrs(cls: type[T]) -> Callable[[T], dict[str, Any]]:
 
 converter.register_structure_hook_factory(attrs.has, _structure_attrs)
 converter.register_unstructure_hook_factory(attrs.has, _unstructure_attrs)
+
+# ``Model.to_dict()``: the same scalar rules, snake_case keys, every field present.
+_python = make_converter(omit_if_default=False)
+_python.register_unstructure_hook(datetime, _from_datetime)
+_python.register_unstructure_hook(Decimal, str)
+_python.register_unstructure_hook_func(
+    lambda t: _open_enum(t) is not None, lambda v: v.value if isinstance(v, enum.Enum) else v
+)
+
+
+def _unstructure_python(cls: type[T]) -> Callable[[T], dict[str, Any]]:
+    omits = {
+        f.name: override(omit=not f.metadata.get("serialize", True))
+        for f in attrs.fields(cls)  # type: ignore[arg-type]
+    }
+    return make_dict_unstructure_fn(cls, _python, **omits)  # type: ignore[arg-type]
+
+
+_python.register_unstructure_hook_factory(attrs.has, _unstructure_python)
+
+
+def to_dict(obj: Any, *, wire: bool = False) -> dict[str, Any]:
+    """A model as JSON-safe data (see :meth:`aioprintora.models.Model.to_dict`)."""
+    data: dict[str, Any] = (converter if wire else _python).unstructure(obj)
+    return data
 
 
 def structure(data: Any, cls: type[T]) -> T:

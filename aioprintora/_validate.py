@@ -9,10 +9,21 @@ from typing import TypeVar
 
 from yarl import URL
 
-__all__ = ["absolute_url", "choice", "exactly_one", "int_range", "path_segment", "uuid_str"]
+__all__ = [
+    "absolute_url",
+    "choice",
+    "exactly_one",
+    "int_range",
+    "open_choice",
+    "path_segment",
+    "uuid_str",
+]
 
 E = TypeVar("E", bound=enum.Enum)
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,512}")
+# A status or event type the API may add later: a short lowercase token such as ``on_hold`` or
+# ``order.refunded`` (forward compatible, as decoding is); spaces, symbols, case are refused.
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def absolute_url(name: str, value: object) -> str:
@@ -70,3 +81,18 @@ def path_segment(name: str, value: object) -> str:
     if not isinstance(value, str) or not _SEGMENT.fullmatch(value) or value in (".", ".."):
         raise ValueError(f"{name} must be a non-empty URL-safe string, got {value!r:.60}")
     return value
+
+
+def open_choice(name: str, value: object, kind: type[E]) -> str:
+    """An enum's value, or a well-formed value the SDK does not know yet (a newer API's).
+
+    Only structurally invalid values are refused: not a string, empty, or not a short
+    lowercase token.
+    """
+    raw = value.value if isinstance(value, kind) else value
+    if not isinstance(raw, str) or not _TOKEN.fullmatch(raw):
+        known = ", ".join(member.value for member in kind)
+        raise ValueError(
+            f"{name} must be a lowercase token such as one of {known}; got {value!r:.40}"
+        )
+    return raw

@@ -15,6 +15,7 @@ import attrs
 from yarl import URL
 
 from . import _sansio, errors
+from ._logging import configure_from_env
 from .retry import RetryMiddleware, RetryPolicy
 from .transport import AttemptMiddleware, make_session
 
@@ -108,6 +109,7 @@ class PrintoraClient:
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
+        configure_from_env()
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
         if not key:
             raise ValueError("no API key: pass api_key=... or set PRINTORA_API_KEY")

@@ -15,11 +15,11 @@
     │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
     ├── APIConnectionError             the request did not get a complete answer
     │   ├── APITimeoutError            ... because a timeout or the call's deadline ran out
-    │   └── RateLimiterUnavailableError  (``ratelimit_redis``) Redis down, limiter fails closed
+    │   └── RateLimiterUnavailableError  Redis down and the shared limiter fails closed
     ├── PaginationError                the server's pages do not add up (e.g. it repeats a page)
-    └── WebhookError                   (``aioprintora.webhooks``) a delivery we cannot accept
+    └── WebhookError                   a webhook delivery we cannot accept
         ├── WebhookSignatureError      bad or missing ``X-Printora-Signature``
-        │   └── WebhookTimestampError  (``webhooks``) outside the replay window you set
+        │   └── WebhookTimestampError  outside the replay window you set
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
 Every :class:`APIError` carries ``status``, ``code``, ``message``, a short ``body`` excerpt, the
@@ -48,10 +48,12 @@ __all__ = [
     "PermissionDeniedError",
     "PrintoraError",
     "RateLimitError",
+    "RateLimiterUnavailableError",
     "ServerError",
     "WebhookError",
     "WebhookPayloadError",
     "WebhookSignatureError",
+    "WebhookTimestampError",
 ]
 
 
@@ -186,6 +188,10 @@ class APITimeoutError(APIConnectionError):
     """A per-attempt timeout or the call's total deadline ran out."""
 
 
+class RateLimiterUnavailableError(APIConnectionError):
+    """The shared limiter's Redis could not be reached, so the request was not sent."""
+
+
 class PaginationError(PrintoraError):
     """A listing that cannot be walked safely: the server repeated a page, for instance."""
 
@@ -196,6 +202,10 @@ class WebhookError(PrintoraError):
 
 class WebhookSignatureError(WebhookError):
     """The ``X-Printora-Signature`` header is missing, malformed or does not match the body."""
+
+
+class WebhookTimestampError(WebhookSignatureError):
+    """The event's signed ``timestamp`` lies outside the replay tolerance (past or future)."""
 
 
 class WebhookPayloadError(WebhookError):

@@ -8,6 +8,7 @@ the SDK does not know yet arrives as a plain string instead of failing the whole
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -16,6 +17,7 @@ import attrs
 
 __all__ = [
     "EventType",
+    "Model",
     "Order",
     "OrderStatus",
     "Page",
@@ -83,8 +85,32 @@ def _alias(*names: str) -> dict[str, Any]:
     return {"aliases": names}
 
 
+class Model:
+    """What every model can do besides holding its fields: turn itself into JSON-safe data."""
+
+    __slots__ = ()
+
+    def to_dict(self, *, wire: bool = False) -> dict[str, Any]:
+        """The model as JSON-safe data: ``Decimal`` as a string, datetimes in ISO 8601, enums
+        as their values, nested models as dicts.
+
+        Args:
+            wire: the API's camelCase keys (optional fields that are ``None`` left out, as the
+                API does) instead of every field under its snake_case name.
+        """
+        from ._convert import to_dict
+
+        return to_dict(self, wire=wire)
+
+    def to_json(self, *, wire: bool = False, indent: int | None = None) -> str:
+        """:meth:`to_dict` as a JSON document."""
+        import json
+
+        return json.dumps(self.to_dict(wire=wire), indent=indent, ensure_ascii=False)
+
+
 @attrs.frozen
-class UserData:
+class UserData(Model):
     """Customer details that pre-fill Printora's checkout (all optional)."""
 
     email: str | None = None
@@ -94,7 +120,7 @@ class UserData:
 
 
 @attrs.frozen
-class Session:
+class Session(Model):
     """A partner session: where to send the customer, and what it was created for."""
 
     session_id: str = attrs.field(metadata=_alias("id"))
@@ -121,7 +147,7 @@ class Session:
 
 
 @attrs.frozen
-class SessionToken:
+class SessionToken(Model):
     """Whether a session token can still be used (one token = one order)."""
 
     is_valid: bool
@@ -132,7 +158,7 @@ class SessionToken:
 
 
 @attrs.frozen
-class Order:
+class Order(Model):
     """An order placed by a customer through a partner session."""
 
     id: str = attrs.field(metadata=_alias("order_id", "orderId"))
@@ -154,7 +180,7 @@ class Order:
 
 
 @attrs.frozen
-class WebhookLog:
+class WebhookLog(Model):
     """One webhook delivery, with its attempts so far."""
 
     id: str = attrs.field(metadata=_alias("webhook_log_id", "webhookLogId"))
@@ -174,7 +200,7 @@ class WebhookLog:
 
 
 @attrs.frozen
-class WebhookDelivery:
+class WebhookDelivery(Model):
     """The answer to a resend or retry: which log entry, and its state."""
 
     webhook_log_id: str = attrs.field(metadata=_alias("id"))
@@ -184,7 +210,7 @@ class WebhookDelivery:
 
 
 @attrs.frozen
-class Pagination:
+class Pagination(Model):
     """Where a page sits in the whole listing."""
 
     total: int
@@ -194,11 +220,32 @@ class Pagination:
 
 
 @attrs.frozen
-class Page(Generic[T]):
-    """One page of a listing: ``items`` and its ``pagination``."""
+class Page(Model, Generic[T]):
+    """One page of a listing: ``for item in page``, ``len(page)``, and the page after it.
+
+    ``await page.next_page()`` asks for the following offset as it is, for a request handler
+    walking pages by hand; it does no drift guarding (``iter()`` and ``pages()`` do).
+    """
 
     items: list[T]
     pagination: Pagination
+    _fetch_offset: Callable[[int], Awaitable[Page[T]]] | None = attrs.field(
+        default=None, eq=False, repr=False, alias="fetch_offset", metadata={"serialize": False}
+    )
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def has_next_page(self) -> bool:
+        """Whether the server says (or a full page suggests) that more items follow."""
+        return bool(self.items) and self.pagination.has_more and self._fetch_offset is not None
+
+    async def next_page(self) -> Page[T] | None:
+        """The next page (same filters and page size), or ``None`` when there is none."""
+        if not self.has_next_page():
+            return None
+        assert self._fetch_offset is not None
+        return await self._fetch_offset(self.pagination.offset + len(self.items))

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from redis import exceptions as redis_errors
 
 from ._ratelimit_headers import Observation, observation
-from .errors import APIConnectionError
+from .errors import RateLimiterUnavailableError
 from .ratelimit import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate
 
 if TYPE_CHECKING:
@@ -130,10 +130,6 @@ def redis_key_for(api_key: str) -> str:
     """
     digest = hashlib.sha256(b"aioprintora-ratelimit\0" + api_key.encode()).hexdigest()
     return f"aioprintora:ratelimit:{digest[:32]}"
-
-
-class RateLimiterUnavailableError(APIConnectionError):
-    """The shared limiter's Redis could not be reached, so the request was not sent."""
 
 
 def _micros(seconds: float) -> int:

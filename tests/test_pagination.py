@@ -170,4 +170,4 @@ def test_bad_page_size_fails_at_once() -> None:
     with pytest.raises(ValueError, match="limit"):
         api.orders.iter(page_size=101)
     with pytest.raises(ValueError, match="status"):
-        api.orders.iter(status="lost")
+        api.orders.iter(status="Lost Orders")

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from .. import errors
 from ..models import Page
 from ..pagination import parse_page
@@ -32,12 +34,18 @@ class Resource:
         """GET one page of a listing and decode it."""
         limit, offset = int(params["limit"]), int(params["offset"])
         data = await self._client._request("GET", path, params=params)
-        return decode(
+        page = decode(
             data,
             lambda d: parse_page(d, items_key, item_type, limit=limit, offset=offset),
             method="GET",
             path=path,
         )
+
+        async def fetch_offset(following: int) -> Page[T]:
+            # Same filters and page size: ``page.next_page()`` for walking pages by hand.
+            return await self._page(path, {**params, "offset": following}, items_key, item_type)
+
+        return attrs.evolve(page, fetch_offset=fetch_offset)
 
 
 def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T:

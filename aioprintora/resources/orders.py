@@ -19,7 +19,7 @@ def order_params(status: OrderStatus | str | None, limit: int, offset: int) -> d
         "offset": check.int_range("offset", offset, 0),
     }
     if status is not None:
-        params["status"] = check.choice("status", status, OrderStatus)
+        params["status"] = check.open_choice("status", status, OrderStatus)
     return params
 
 

@@ -27,9 +27,9 @@ def log_params(
         "offset": check.int_range("offset", offset, 0),
     }
     if status is not None:
-        params["status"] = check.choice("status", status, WebhookStatus)
+        params["status"] = check.open_choice("status", status, WebhookStatus)
     if event_type is not None:
-        params["event_type"] = check.choice("event_type", event_type, EventType)
+        params["event_type"] = check.open_choice("event_type", event_type, EventType)
     return params
 
 
@@ -110,7 +110,7 @@ class WebhookLogs(Resource):
             session_id: the session.
         """
         which = check.exactly_one(order_id=order_id, session_id=session_id)
-        event = check.choice("event_type", event_type, EventType)
+        event = check.open_choice("event_type", event_type, EventType)
         if event not in RESENDABLE:
             raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}

@@ -21,7 +21,7 @@ import cattrs
 
 from aioprintora._convert import structure
 from aioprintora.errors import WebhookPayloadError
-from aioprintora.models import EventType, OrderStatus
+from aioprintora.models import EventType, Model, OrderStatus
 
 from .signature import check_timestamp, verify_signature
 
@@ -46,7 +46,7 @@ def _finite(_: object, attribute: attrs.Attribute[Any], value: Decimal | None) -
 
 
 @attrs.frozen
-class OrderItem:
+class OrderItem(Model):
     """One line of the order (richer payload only)."""
 
     product_name: str | None = attrs.field(default=None, metadata=_alias("name"))
@@ -57,7 +57,7 @@ class OrderItem:
 
 
 @attrs.frozen
-class Customer:
+class Customer(Model):
     """Who placed the order (richer payload only)."""
 
     email: str | None = None
@@ -67,7 +67,7 @@ class Customer:
 
 
 @attrs.frozen
-class ShippingAddress:
+class ShippingAddress(Model):
     """Where the order goes (richer payload only)."""
 
     street: str | None = None
@@ -81,7 +81,7 @@ class ShippingAddress:
 
 
 @attrs.frozen
-class OrderEventData:
+class OrderEventData(Model):
     """The order an event is about; every field is optional because the payloads differ."""
 
     order_id: str | None = attrs.field(default=None, metadata=_alias("id"))
@@ -103,7 +103,7 @@ class OrderEventData:
 
 
 @attrs.frozen
-class WebhookEvent:
+class WebhookEvent(Model):
     """One verified delivery from Printora.
 
     Attributes:
@@ -118,7 +118,9 @@ class WebhookEvent:
     event: EventType | str
     timestamp: datetime
     data: OrderEventData = attrs.Factory(OrderEventData)
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    raw: Mapping[str, Any] = attrs.field(
+        factory=dict, eq=False, repr=False, metadata={"serialize": False}
+    )
 
     @property
     def dedup_key(self) -> tuple[str, str]:

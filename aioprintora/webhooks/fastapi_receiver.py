@@ -26,7 +26,7 @@ from aioprintora.webhooks.receiver import (
 )
 from aioprintora.webhooks.signature import SIGNATURE_HEADER, normalize_secrets
 
-__all__ = ["receiver_router", "verified_event", "webhook_router"]
+__all__ = ["fastapi_router", "verified_event", "webhook_router"]
 
 
 def webhook_router(
@@ -55,10 +55,10 @@ def webhook_router(
     receiver = WebhookReceiver(
         secret, callback, store=store, tolerance=tolerance, max_body_size=max_body_size, now=now
     )
-    return receiver_router(receiver, path=path)
+    return fastapi_router(receiver, path=path)
 
 
-def receiver_router(receiver: WebhookReceiver, *, path: str = "/webhooks/printora") -> APIRouter:
+def fastapi_router(receiver: WebhookReceiver, *, path: str = "/webhooks/printora") -> APIRouter:
     """A router for an existing :class:`WebhookReceiver`.
 
     Args:

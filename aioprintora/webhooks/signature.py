@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from aioprintora.errors import WebhookSignatureError
+from aioprintora.errors import WebhookSignatureError, WebhookTimestampError
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -31,10 +31,6 @@ SIGNATURE_HEADER = "X-Printora-Signature"
 SIGNATURE_SCHEME = "sha256"
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-class WebhookTimestampError(WebhookSignatureError):
-    """The event's signed ``timestamp`` lies outside the replay tolerance (past or future)."""
 
 
 def sign_payload(payload: bytes, secret: str) -> str:
