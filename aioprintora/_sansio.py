@@ -106,7 +106,7 @@ def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
     if parsed is None:
         raise errors.MalformedResponseError(
             "the response body is empty or not JSON",
-            status=status,
+            status_code=status,
             body=_excerpt(body),
             method=method,
             url=url,
@@ -115,7 +115,7 @@ def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
         if parsed["success"] is False and not _is_replay(status, parsed):
             raise errors.MalformedResponseError(
                 "a success status with an error envelope",
-                status=status,
+                status_code=status,
                 body=_excerpt(body),
                 method=method,
                 url=url,
@@ -153,7 +153,7 @@ def error_from_response(
         kind = "a non-JSON" if parsed is None and body.strip() else "an unexpected"
         message = f"HTTP {status} with {kind} body"
     kwargs: dict[str, Any] = {
-        "status": status,
+        "status_code": status,
         "code": code,
         "body": _excerpt(body),
         "headers": headers,

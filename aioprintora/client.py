@@ -199,7 +199,7 @@ class PrintoraClient:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
+        """Whether :meth:`aclose` was called."""
         return self._pool.closed
 
     def _session(self) -> aiohttp.ClientSession:
@@ -210,8 +210,12 @@ class PrintoraClient:
             self._pool.session = make_session(self._pool_size)
         return self._pool.session
 
-    async def close(self) -> None:
-        """Release the connection pool (a session passed in by you is left open)."""
+    async def aclose(self) -> None:
+        """Release the connection pool (a session passed in by you is left open).
+
+        Like every closer of this SDK that must be awaited, it is spelled ``aclose`` (as for
+        async generators, ``contextlib.aclosing`` and httpx); closing twice is harmless.
+        """
         if self._pool.closed:
             return
         self._pool.closed = True
@@ -229,7 +233,7 @@ class PrintoraClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        await self.aclose()
 
     def __del__(self) -> None:
         pool = self.__dict__.get("_pool")
@@ -237,7 +241,7 @@ class PrintoraClient:
             return
         if pool is not None and pool.owned and pool.session is not None and not pool.closed:
             warnings.warn(
-                "PrintoraClient was not closed: use 'async with' or 'await client.close()'",
+                "PrintoraClient was not closed: use 'async with' or 'await client.aclose()'",
                 ResourceWarning,
                 stacklevel=2,
             )
@@ -285,7 +289,7 @@ class PrintoraClient:
             raise
         except Exception as exc:
             # The retry middleware maps transport failures; what still gets here is a call cut
-            # off by close() (aiohttp then fails in its own ways) or a backstop for the rest.
+            # off by aclose() (aiohttp then fails in its own ways) or a backstop for the rest.
             reason = (
                 "the client was closed while this call was in flight"
                 if self._pool.closed

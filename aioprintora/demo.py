@@ -155,7 +155,7 @@ async def _flow(
         failed_url=f"{_SHOP}/payment-failed",
         user_data=UserData(email="ada@example.com", first_name="Ada", last_name="Lovelace"),
     )
-    say(f"   sessions.create -> {first.session_id}, send the customer to {first.redirect_url}")
+    say(f"   sessions.create -> {first.id}, send the customer to {first.redirect_url}")
     batch = [
         SessionRequest(
             image_url=f"https://cdn.example.com/designs/{i}.png",
@@ -167,7 +167,7 @@ async def _flow(
     results = await client.sessions.create_many(batch, concurrency=4)
     failed = [r for r in results if not r.ok]
     say(f"   sessions.create_many -> {len(results) - len(failed)} created, {len(failed)} failed")
-    session_ids = [first.session_id] + [r.session.session_id for r in results if r.session]
+    session_ids = [first.id] + [r.session.id for r in results if r.session]
     summary.sessions = len(session_ids)
     token = await client.sessions.validate_token(first.token or "")
     say(f"   sessions.validate_token -> is_valid={token.is_valid}")
@@ -206,7 +206,7 @@ async def _flow(
     for log in sorted(logs, key=lambda entry: entry.attempt_count, reverse=True)[:3]:
         say(
             f"   {log.event_type!s:16} {log.status!s:8} attempts={log.attempt_count} "
-            f"last HTTP {log.http_status_code}"
+            f"last HTTP {log.status_code}"
         )
     say(f"   … {len(logs)} entries in all")
 

@@ -22,9 +22,9 @@
         │   └── WebhookTimestampError  outside the replay window you set
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
-Every :class:`APIError` carries ``status``, ``code``, ``message``, a short ``body`` excerpt, the
-response ``headers``, ``method`` and ``url``. No exception text ever contains the API key or the
-webhook secret: neither is ever passed to an exception.
+Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short ``body``
+excerpt, the response ``headers``, ``method`` and ``url``. No exception text ever contains the
+API key or the webhook secret: neither is ever passed to an exception.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class APIError(PrintoraError):
 
     Args:
         message: the server's message, or our description of what was wrong.
-        status: the HTTP status code.
+        status_code: the HTTP status code.
         code: the API's error code (``INVALID_IMAGE_URL``...), when it sent one.
         body: at most :data:`BODY_EXCERPT` characters of the raw response body.
         headers: the response headers.
@@ -83,7 +83,7 @@ class APIError(PrintoraError):
         self,
         message: str,
         *,
-        status: int,
+        status_code: int,
         code: str | None = None,
         body: str = "",
         headers: Mapping[str, str] | None = None,
@@ -92,7 +92,7 @@ class APIError(PrintoraError):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.status_code = status_code
         self.code = code
         self.body = body[: self.BODY_EXCERPT]
         # Case-insensitive, like the response's own: err.headers["x-request-id"] works.
@@ -104,7 +104,7 @@ class APIError(PrintoraError):
         where = f" ({self.method} {self.url})" if self.method else ""
         code = f" {self.code}" if self.code else ""
         tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{self.status}{code}: {self.message}{where}{tries}"
+        return f"{self.status_code}{code}: {self.message}{where}{tries}"
 
 
 class BadRequestError(APIError):

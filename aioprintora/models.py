@@ -85,6 +85,13 @@ def _alias(*names: str) -> dict[str, Any]:
     return {"aliases": names}
 
 
+# A reference to a partner session: ``session_id`` in Python, whatever the wire calls it.
+_SESSION_REF = {
+    "aliases": ("partnershipHistoryId", "partnership_history_id"),
+    "wire": "partnershipHistoryId",
+}
+
+
 class Model:
     """What every model can do besides holding its fields: turn itself into JSON-safe data."""
 
@@ -123,7 +130,7 @@ class UserData(Model):
 class Session(Model):
     """A partner session: where to send the customer, and what it was created for."""
 
-    session_id: str = attrs.field(metadata=_alias("id"))
+    id: str = attrs.field(metadata={"aliases": ("session_id", "sessionId"), "wire": "sessionId"})
     redirect_url: str | None = None
     image_url: str | None = None
     created_at: datetime | None = None
@@ -167,16 +174,10 @@ class Order(Model):
     total_amount: Decimal | None = None
     currency: str | None = None
     source: str | None = None
-    partnership_history_id: str | None = attrs.field(
-        default=None, metadata=_alias("session_id", "sessionId")
-    )
+    #: The partner session the order came from (the API calls it ``partnershipHistoryId``).
+    session_id: str | None = attrs.field(default=None, metadata=_SESSION_REF)
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @property
-    def session_id(self) -> str | None:
-        """The partner session the order came from (the API calls it partnershipHistoryId)."""
-        return self.partnership_history_id
 
 
 @attrs.frozen
@@ -186,16 +187,18 @@ class WebhookLog(Model):
     id: str = attrs.field(metadata=_alias("webhook_log_id", "webhookLogId"))
     event_type: EventType | str
     status: WebhookStatus | str
-    http_status_code: int | None = None
+    #: The HTTP status your endpoint answered the last attempt with (``httpStatusCode``).
+    status_code: int | None = attrs.field(
+        default=None,
+        metadata={"aliases": ("httpStatusCode", "http_status_code"), "wire": "httpStatusCode"},
+    )
     attempt_count: int = 0
     last_attempt_at: datetime | None = None
     next_retry_at: datetime | None = None
     response_data: dict[str, Any] | None = None
     error_message: str | None = None
     order_id: str | None = None
-    partnership_history_id: str | None = attrs.field(
-        default=None, metadata=_alias("session_id", "sessionId")
-    )
+    session_id: str | None = attrs.field(default=None, metadata=_SESSION_REF)
     created_at: datetime | None = None
 
 

@@ -42,7 +42,7 @@ async def test_a_thousand_creates_with_faults_make_exactly_a_thousand_sessions(
     assert [r.index for r in results] == list(range(1_000))
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
     assert sandbox.session_count() == 1_000
-    assert len({r.session.session_id for r in results if r.session}) == 1_000
+    assert len({r.session.id for r in results if r.session}) == 1_000
     assert progress == list(range(1, 1_001))
 
 

@@ -102,7 +102,7 @@ async def test_external_session_is_not_closed(scripted: ScriptedServer) -> None:
         ) as client:
             scripted.add(ok(SESSION))
             session = await client.sessions.get(SESSION["sessionId"])
-        assert session.session_id == SESSION["sessionId"]
+        assert session.id == SESSION["sessionId"]
         assert not mine.closed
     assert scripted.seen[0].headers["User-Agent"] == f"aioprintora/{__version__}"
 
@@ -152,7 +152,7 @@ async def test_duplicate_session_replay_returns_the_session(
         Reply(409, {"success": True, "data": SESSION, "error": {"code": "DUPLICATE_SESSION"}})
     )
     session = await client.sessions.create(**CREATE, idempotency_key="order-42")
-    assert session.session_id == SESSION["sessionId"]
+    assert session.id == SESSION["sessionId"]
     assert len(scripted.seen) == 1
     assert scripted.seen[0].headers["Idempotency-Key"] == "order-42"
 
@@ -221,7 +221,7 @@ async def test_error_statuses_map_to_typed_errors(
         await client.orders.list()
     err = info.value
     assert type(err) is kind
-    assert (err.status, err.code, err.message) == (status, code, "explained")
+    assert (err.status_code, err.code, err.message) == (status, code, "explained")
     assert err.headers["X-Request-Id"] == "r1"
     assert err.method == "GET" and "/api/v1/partners/orders" in err.url
     assert len(scripted.seen) == 1  # 4xx are never retried
@@ -235,7 +235,7 @@ async def test_html_502_becomes_server_error_with_excerpt(
     scripted.add(*[Reply(502, raw=page)] * 4)
     with pytest.raises(ServerError) as info:
         await client.orders.list()
-    assert info.value.status == 502
+    assert info.value.status_code == 502
     assert "502 Bad Gateway" in info.value.body
     assert info.value.attempts == 4
     assert "after 4 attempts" in str(info.value)
@@ -257,7 +257,7 @@ async def test_garbage_success_bodies_are_malformed_response_errors(
     scripted.add(Reply(200, raw=raw))
     with pytest.raises(MalformedResponseError) as info:
         await client.orders.list()
-    assert info.value.status == 200
+    assert info.value.status_code == 200
 
 
 async def test_rate_limit_error_carries_retry_after(scripted: ScriptedServer) -> None:

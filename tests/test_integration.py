@@ -38,13 +38,13 @@ async def test_the_whole_flow(api: PrintoraClient, sandbox: Sandbox) -> None:
         **CREATE, user_data=UserData(email="ada@example.com", first_name="Ada")
     )
     assert session.redirect_url is not None and session.token is not None
-    fetched = await api.sessions.get(session.session_id)
-    assert fetched.session_id == session.session_id
+    fetched = await api.sessions.get(session.id)
+    assert fetched.id == session.id
     assert fetched.status in (SessionStatus.PENDING, SessionStatus.ACTIVE)
     token = await api.sessions.validate_token(session.token)
     assert token.is_valid and not token.is_completed
 
-    order = await sandbox.simulate_checkout(session.session_id)
+    order = await sandbox.simulate_checkout(session.id)
     token = await api.sessions.validate_token(session.token)
     assert not token.is_valid and token.is_completed
     await sandbox.advance_order(order.id, "paid")
@@ -54,7 +54,7 @@ async def test_the_whole_flow(api: PrintoraClient, sandbox: Sandbox) -> None:
     (paid,) = page.items
     assert paid.status is OrderStatus.PAID
     assert isinstance(paid.total_amount, Decimal)
-    assert paid.session_id == session.session_id
+    assert paid.session_id == session.id
     assert page.pagination.total == 1 and not page.pagination.has_more
 
     logs = await api.webhook_logs.list(event_type="order.created")
@@ -85,7 +85,7 @@ async def test_server_side_validation_reaches_the_caller(api: PrintoraClient) ->
     # A URL the SDK accepts (http) but the server's rule ("must be a valid HTTPS URL") may not.
     with pytest.raises(BadRequestError) as info:
         await api._request("POST", "api/v1/partner-session", json={}, idempotency_key="x")
-    assert info.value.status == 400
+    assert info.value.status_code == 400
 
 
 @pytest.mark.parametrize("fault", ["commit_drop", "commit_500", "delay:1.0"])
@@ -98,7 +98,7 @@ async def test_ambiguous_create_makes_exactly_one_session(sandbox: Sandbox, faul
     assert sandbox.session_count() == 1
     keys = {r.headers.get("Idempotency-Key") for r in sandbox.requests if r.method == "POST"}
     assert len(keys) == 1
-    assert session.session_id == (await _only_session_id(sandbox))
+    assert session.id == (await _only_session_id(sandbox))
 
 
 async def _only_session_id(sandbox: Sandbox) -> str:
@@ -106,7 +106,7 @@ async def _only_session_id(sandbox: Sandbox) -> str:
         posts = [r for r in sandbox.requests if r.method == "POST"]
         key = posts[0].headers["Idempotency-Key"]
         replay = await api.sessions.create(**CREATE, idempotency_key=key)
-        return replay.session_id
+        return replay.id
 
 
 async def test_replay_is_one_request_and_equals_the_original(
@@ -116,7 +116,7 @@ async def test_replay_is_one_request_and_equals_the_original(
     before = len(sandbox.requests)
     again = await api.sessions.create(**CREATE, idempotency_key="same-key")
     assert len(sandbox.requests) == before + 1
-    assert again.session_id == first.session_id
+    assert again.id == first.id
     assert again.redirect_url == first.redirect_url
 
 
@@ -137,7 +137,7 @@ async def test_fifty_concurrent_creates_with_one_key(api: PrintoraClient, sandbo
         *(api.sessions.create(**CREATE, idempotency_key="burst") for _ in range(50))
     )
     assert sandbox.session_count() == 1
-    assert len({s.session_id for s in sessions}) == 1
+    assert len({s.id for s in sessions}) == 1
 
 
 async def test_drop_on_a_read_is_retried(api: PrintoraClient, sandbox: Sandbox) -> None:

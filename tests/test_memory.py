@@ -94,7 +94,7 @@ async def test_a_thousand_calls_leave_less_than_100kb_behind(quiet_sandbox: Sand
     async with PrintoraClient(
         sb.api_key, base_url=sb.base_url, rate_limit=None, retry=RETRY
     ) as client:
-        session_id = (await client.sessions.create(**CREATE)).session_id
+        session_id = (await client.sessions.create(**CREATE)).id
         # 2% of requests fail once and are retried: the retry path must not leak either.
         sb.set_faults(0.02, ("500", "503", "drop"), seed=20)
         for i in range(WARM_UP):

@@ -141,7 +141,7 @@ _orders = st.builds(
     total_amount=st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=2),
     currency=st.none() | _text,
     source=st.none() | _text,
-    partnership_history_id=st.none() | _text,
+    session_id=st.none() | _text,
     created_at=st.none() | _dt,
     updated_at=st.none() | _dt,
 )

@@ -144,7 +144,7 @@ async def test_webhook_logs_iterate_with_filters(api: PrintoraClient, sandbox: S
             success_url="https://s.example/ok",
             failed_url="https://s.example/no",
         )
-        await sandbox.simulate_checkout(session.session_id)
+        await sandbox.simulate_checkout(session.id)
     logs = await api.webhook_logs.iter(event_type="order.created", page_size=2).collect()
     assert len(logs) == 3
     assert len({log.id for log in logs}) == 3

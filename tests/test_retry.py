@@ -67,7 +67,7 @@ async def test_create_retries_with_the_byte_identical_key_and_body(
 ) -> None:
     scripted.add(fail(500), Reply(drop=True), fail(503), ok(SESSION, status=201))
     session = await client.sessions.create(**CREATE)
-    assert session.session_id == SESSION["sessionId"]
+    assert session.id == SESSION["sessionId"]
     keys = {seen.headers["Idempotency-Key"] for seen in scripted.seen}
     bodies = {seen.body for seen in scripted.seen}
     assert len(scripted.seen) == 4

@@ -59,7 +59,7 @@ def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T
         excerpt = json.dumps(data, default=str)[: errors.APIError.BODY_EXCERPT]
         raise errors.MalformedResponseError(
             f"the answer does not match the documented shape ({_reason(exc)})",
-            status=200,
+            status_code=200,
             body=excerpt,
             method=method,
             url=path,

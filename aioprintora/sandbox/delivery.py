@@ -54,7 +54,7 @@ class Deliverer:
             timeout = aiohttp.ClientTimeout(total=self.timeout)
             self._session = aiohttp.ClientSession(timeout=timeout)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Cancel pending deliveries and close the session."""
         tasks = list(self._tasks.values())
         for task in tasks:

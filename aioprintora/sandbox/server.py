@@ -124,10 +124,10 @@ class Sandbox(DrivingMixin):
         self.deliverer.start()
         return self
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Stop serving, cancel pending webhook deliveries and close their session."""
         self.closing.set()
-        await self.deliverer.close()
+        await self.deliverer.aclose()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -141,7 +141,7 @@ class Sandbox(DrivingMixin):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        await self.aclose()
 
     # -- the default partner -------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
     from aioprintora.webhooks import construct_event, WebhookSignatureError
 
     event = construct_event(body, request.headers.get("X-Printora-Signature"), secret)
-    event.session_id, event.event, event.timestamp, event.data, event.dedup_key
+    event.session_id, event.event_type, event.timestamp, event.data, event.dedup_key
 
 Ready endpoints: :func:`webhook_handler` (aiohttp, here) and
 ``aioprintora.webhooks.fastapi_receiver.webhook_router`` (FastAPI, ``aioprintora[fastapi]``).

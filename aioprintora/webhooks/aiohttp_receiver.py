@@ -113,4 +113,4 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
 
 
 def _respond(outcome: Outcome) -> web.Response:
-    return web.json_response(outcome.body, status=outcome.status)
+    return web.json_response(outcome.body, status=outcome.status_code)

@@ -108,14 +108,14 @@ class WebhookEvent(Model):
 
     Attributes:
         session_id: the partner session the order came from (``sessionId``).
-        event: the event type; an unknown one is kept as a plain ``str``.
+        event_type: the event type (``event`` on the wire); an unknown one stays a ``str``.
         timestamp: when Printora emitted the event (aware datetime).
         data: the order details, in either documented shape.
         raw: the decoded JSON body, unknown fields included (not part of equality).
     """
 
     session_id: str
-    event: EventType | str
+    event_type: EventType | str = attrs.field(metadata={"aliases": ("event",), "wire": "event"})
     timestamp: datetime
     data: OrderEventData = attrs.Factory(OrderEventData)
     raw: Mapping[str, Any] = attrs.field(
@@ -124,8 +124,8 @@ class WebhookEvent(Model):
 
     @property
     def dedup_key(self) -> tuple[str, str]:
-        """``(session_id, event)``: the unique key of an event, as Printora recommends."""
-        return (self.session_id, str(self.event))
+        """``(session_id, event_type)``: the unique key of an event, as Printora recommends."""
+        return (self.session_id, str(self.event_type))
 
     @property
     def order_id(self) -> str | None:

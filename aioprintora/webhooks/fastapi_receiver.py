@@ -75,7 +75,7 @@ def fastapi_router(receiver: WebhookReceiver, *, path: str = "/webhooks/printora
             if body is None
             else await receiver.process(body, request.headers.get(SIGNATURE_HEADER))
         )
-        return JSONResponse(outcome.body, status_code=outcome.status)
+        return JSONResponse(outcome.body, status_code=outcome.status_code)
 
     return router
 

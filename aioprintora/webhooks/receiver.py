@@ -54,7 +54,7 @@ WebhookCallback = Callable[[WebhookEvent], Awaitable[Any]]
 class Outcome:
     """What to answer the sender: an HTTP status and a small JSON body."""
 
-    status: int
+    status_code: int
     body: dict[str, str]
     event: WebhookEvent | None = attrs.field(default=None, eq=False, repr=False)
 

@@ -57,7 +57,7 @@ def event_status(event: WebhookEvent) -> OrderStatus | None:
     Args:
         event: a parsed webhook event.
     """
-    return furthest_status(_EVENT_STATUS.get(str(event.event)), event.data.status)
+    return furthest_status(_EVENT_STATUS.get(str(event.event_type)), event.data.status)
 
 
 class OrderStatusTracker:

@@ -113,7 +113,7 @@ async def test_close_does_not_wait_for_a_long_delay(http: aiohttp.ClientSession)
     await asyncio.sleep(0.05)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await sb.close()
+    await sb.aclose()
     assert loop.time() - started < 2.0
     status, _, _ = await request  # closing cut the delay short; the answer still went out
     assert status == 200

@@ -308,6 +308,6 @@ async def test_close_cancels_scheduled_retries_quickly(receiver: Receiver) -> No
         await sb.wait_for_deliveries(timeout=0.05)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await sb.close()
+    await sb.aclose()
     assert loop.time() - started < 1.0
     assert sb.deliverer.pending == 0

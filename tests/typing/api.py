@@ -65,7 +65,7 @@ from aioprintora.webhooks import (
     webhook_app,
     webhook_handler,
 )
-from aioprintora.webhooks.fastapi_receiver import verified_event, webhook_router
+from aioprintora.webhooks.fastapi_receiver import fastapi_router, verified_event, webhook_router
 
 SHOP = "https://shop.example.com"
 
@@ -111,7 +111,7 @@ async def sessions(client: PrintoraClient) -> None:
         success_url=f"{SHOP}/thanks",
         failed_url=f"{SHOP}/failed",
     )
-    session_id: str = session.session_id
+    session_id: str = session.id
     redirect: str | None = merch.redirect_url
     token: str | None = session.token
     created: datetime | None = session.created_at
@@ -175,6 +175,18 @@ async def orders(client: PrintoraClient) -> None:
     await pages.aclose()
     print(skipped, len(everything))
 
+    # Pages walked by hand, as a request handler would.
+    by_hand: Page[Order] | None = await client.orders.list(limit=10)
+    while by_hand is not None:
+        for one in by_hand:
+            row: dict[str, object] = one.to_dict()
+            wire: dict[str, object] = one.to_dict(wire=True)
+            text: str = one.to_json()
+            print(row, wire, text)
+        going_on: bool = by_hand.has_next_page()
+        print(going_on)
+        by_hand = await by_hand.next_page()
+
 
 async def webhook_logs(client: PrintoraClient) -> None:
     page: Page[WebhookLog] = await client.webhook_logs.list(
@@ -182,7 +194,7 @@ async def webhook_logs(client: PrintoraClient) -> None:
     )
     async for log in client.webhook_logs.iter(status="failed", event_type=EventType.ORDER_PAID):
         attempts: int = log.attempt_count
-        http_status: int | None = log.http_status_code
+        http_status: int | None = log.status_code
         body: dict[str, object] | None = log.response_data
         next_retry: datetime | None = log.next_retry_at
         retried: WebhookDelivery = await client.webhook_logs.retry(log.id)
@@ -211,7 +223,7 @@ async def errors(client: PrintoraClient) -> None:
     except IdempotencyKeyError:
         pass
     except APIError as exc:
-        status: int = exc.status
+        status: int = exc.status_code
         message: str = exc.message
         body: str = exc.body
         headers: Mapping[str, str] = exc.headers
@@ -247,7 +259,7 @@ async def whole_flow() -> None:
     try:
         await webhook_logs(client2)
     finally:
-        await client2.close()
+        await client2.aclose()
 
 
 # -- webhooks ------------------------------------------------------------------------------------
@@ -263,7 +275,7 @@ def verify(body: bytes, header: str | None) -> WebhookEvent | None:
     except WebhookPayloadError:
         return None
     session_id: str = event.session_id
-    kind: EventType | str = event.event
+    kind: EventType | str = event.event_type
     when: datetime = event.timestamp
     data: OrderEventData = event.data
     amount: Decimal | None = data.total_amount
@@ -296,17 +308,19 @@ async def receiver_core(body: bytes) -> int:
     outcome: Outcome = await receiver.process(body, None)
     header: str = SIGNATURE_HEADER
     print(header, outcome.body)
-    return outcome.status
+    return outcome.status_code
 
 
 def fastapi_endpoint() -> FastAPI:
     app = FastAPI()
     app.include_router(webhook_router("whsec_x", on_event, path="/webhooks/printora"))
+    receiver = WebhookReceiver("whsec_x", on_event)
+    app.include_router(fastapi_router(receiver, path="/webhooks/printora-v2"))
     dependency = verified_event("whsec_x")
 
     @app.post("/custom")
     async def custom(event: WebhookEvent = Depends(dependency)) -> dict[str, str]:  # noqa: B008
-        return {"event": str(event.event)}
+        return {"event": str(event.event_type)}
 
     return app
 
@@ -325,7 +339,7 @@ async def sandbox() -> None:
             session = await client.sessions.create(
                 image_url="https://cdn.example.com/d.png", success_url=SHOP, failed_url=SHOP
             )
-            order: OrderRecord = await sb.simulate_checkout(session.session_id)
+            order: OrderRecord = await sb.simulate_checkout(session.id)
             shipped: OrderRecord = await sb.advance_order(order.id, OrderStatus.SHIPPED)
             seeded: list[OrderRecord] = await sb.seed_orders(100, ["paid", "shipped"])
             sb.fail_next(2, "503", method="GET", path="/api/v1/partners/orders")

@@ -29,7 +29,7 @@ def _body(payload: object) -> bytes:
 def test_collection_shape_snake_case() -> None:
     event = parse_event(_body(COLLECTION_EVENT))
     assert event.session_id == "cc8930e4-621a-4b6e-9d3c-0a1b2c3d4e5f"
-    assert event.event is EventType.ORDER_CREATED
+    assert event.event_type is EventType.ORDER_CREATED
     assert event.timestamp == datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)
     assert event.timestamp.tzinfo is not None
     assert event.data.order_id == event.order_id == "ord_abc123"
@@ -44,7 +44,7 @@ def test_collection_shape_snake_case() -> None:
 def test_example_shape_camel_case_with_details() -> None:
     event = parse_event(_body(EXAMPLE_EVENT))
     data = event.data
-    assert event.event is EventType.ORDER_PAID
+    assert event.event_type is EventType.ORDER_PAID
     assert data.order_id == "84a3e710-c532-4d09-9b89-e41e80337eab"
     assert data.total_amount == Decimal("59.98")
     assert data.payment_status == "paid"
@@ -71,8 +71,8 @@ def test_money_is_exact_decimal_from_the_json_text() -> None:
 def test_unknown_event_type_and_status_are_kept_as_strings() -> None:
     payload = {**COLLECTION_EVENT, "event": "order.refunded", "data": {"status": "on_hold"}}
     event = parse_event(_body(payload))
-    assert event.event == "order.refunded"
-    assert not isinstance(event.event, EventType)
+    assert event.event_type == "order.refunded"
+    assert not isinstance(event.event_type, EventType)
     assert event.data.status == "on_hold"
     assert event.dedup_key[1] == "order.refunded"
 
@@ -160,7 +160,7 @@ def test_construct_event_replay_window() -> None:
     event = construct_event(
         body, sig, SECRET, tolerance=60, now=lambda: sent + timedelta(seconds=59)
     )
-    assert event.event is EventType.ORDER_CREATED
+    assert event.event_type is EventType.ORDER_CREATED
     with pytest.raises(WebhookTimestampError, match="old"):
         construct_event(body, sig, SECRET, tolerance=60, now=lambda: sent + timedelta(minutes=2))
     with pytest.raises(WebhookTimestampError, match="future"):

@@ -45,7 +45,7 @@ async def post(http: aiohttp.ClientSession, recorder: Recorder) -> AsyncIterator
     async def manual(
         event: WebhookEvent = Depends(verified_event(SECRET, max_body_size=2048)),  # noqa: B008
     ) -> dict[str, str]:
-        return {"session": event.session_id, "event": str(event.event)}
+        return {"session": event.session_id, "event": str(event.event_type)}
 
     async with serve_asgi(app) as base:
 
