@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..models import OrderStatus
-from .middleware import SANDBOX, ApiError, json_response, partner_of
+from .middleware import SANDBOX, EnvelopeError, json_response, partner_of
 from .state import Partner
 from .validation import InvalidRequestError, parse_json_object
 from .wire import ok_body
@@ -59,7 +59,7 @@ def _owned(sb: Sandbox, partner: Partner, kind: str, ident: str) -> None:
     table: dict[str, Any] = partner.state.sessions if kind == "session" else partner.state.orders
     if ident not in table:
         code = "SESSION_NOT_FOUND" if kind == "session" else "ORDER_NOT_FOUND"
-        raise ApiError(404, code, f"{kind.capitalize()} not found")
+        raise EnvelopeError(404, code, f"{kind.capitalize()} not found")
 
 
 async def checkout(request: web.Request) -> web.Response:
@@ -69,7 +69,7 @@ async def checkout(request: web.Request) -> web.Response:
     try:
         order = await sb.simulate_checkout(session_id)
     except ValueError as exc:
-        raise ApiError(409, "SESSION_NOT_USABLE", str(exc)) from None
+        raise EnvelopeError(409, "SESSION_NOT_USABLE", str(exc)) from None
     return json_response(201, ok_body(order.to_dict()))
 
 
@@ -94,7 +94,7 @@ async def advance(request: web.Request) -> web.Response:
     try:
         order = await sb.advance_order(order_id, status)
     except ValueError as exc:
-        raise ApiError(409, "INVALID_TRANSITION", str(exc)) from None
+        raise EnvelopeError(409, "INVALID_TRANSITION", str(exc)) from None
     return json_response(200, ok_body(order.to_dict()))
 
 
@@ -199,7 +199,7 @@ async def wait_deliveries(request: web.Request) -> web.Response:
     try:
         await sb.wait_for_deliveries(float(timeout))
     except TimeoutError as exc:
-        raise ApiError(408, "DELIVERIES_PENDING", str(exc)) from None
+        raise EnvelopeError(408, "DELIVERIES_PENDING", str(exc)) from None
     return json_response(200, ok_body({"pendingDeliveries": 0}))
 
 

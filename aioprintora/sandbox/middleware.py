@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SANDBOX",
-    "ApiError",
+    "EnvelopeError",
     "RequestRecord",
     "json_response",
     "make_middleware",
@@ -51,7 +51,7 @@ _TRUNCATED = (
 _PRE_WORK = frozenset({"500", "502", "503", "drop", "malformed", "truncated"})
 
 
-class ApiError(Exception):
+class EnvelopeError(Exception):
     """An error answer: the status and the envelope's ``code`` and ``message``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -113,7 +113,7 @@ def make_middleware(sb: Sandbox) -> Middleware:
         except web.HTTPException as exc:  # e.g. 413 from aiohttp: still a JSON envelope
             code = "PAYLOAD_TOO_LARGE" if exc.status == 413 else "BAD_REQUEST"
             response = _error(exc.status, code, exc.reason)
-        except ApiError as exc:
+        except EnvelopeError as exc:
             response = _error(exc.status, exc.code, exc.message)
         except InvalidRequestError as exc:
             response = _error(400, exc.code, exc.message)
@@ -150,7 +150,7 @@ async def _dispatch(
         return await handler(request), None
     partner = sb.world.partner_for_key(_bearer(request))
     if partner is None:
-        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
+        raise EnvelopeError(401, "INVALID_API_KEY", "Invalid or missing API key")
     record.partner_id = partner.partner_id
     if control:
         return await handler(request), None
@@ -175,7 +175,7 @@ def partner_of(request: web.Request) -> Partner:
     """The authenticated partner of a request (the middleware has already checked the key)."""
     partner = request.app[SANDBOX].world.partner_for_key(_bearer(request))
     if partner is None:  # pragma: no cover - the middleware answered 401 already
-        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
+        raise EnvelopeError(401, "INVALID_API_KEY", "Invalid or missing API key")
     return partner
 
 
@@ -191,7 +191,7 @@ async def _serve_fault(
         return _pre_work_fault(fault, request)
     try:
         done = await handler(request)  # the work is done and committed from here on
-    except ApiError as exc:
+    except EnvelopeError as exc:
         done = _error(exc.status, exc.code, exc.message)
     except InvalidRequestError as exc:
         done = _error(400, exc.code, exc.message)

@@ -25,7 +25,7 @@ from .driving import DrivingMixin
 from .faults import FaultPlan
 from .middleware import SANDBOX, RequestRecord, make_middleware
 from .payloads import PayloadStyle
-from .ratelimit import RateLimiter
+from .ratelimit import QuotaCounter
 from .records import OrderRecord, WebhookLogRecord
 from .routes import add_api_routes
 from .state import Partner
@@ -77,7 +77,7 @@ class Sandbox(DrivingMixin):
         self.clock: Callable[[], float] = clock or time.time
         self.world = World(self.clock, seed, idempotency_ttl)
         self.default_partner = self.world.add_partner(webhook_url)
-        self.limiter = RateLimiter(rate_limits, rate_limit_algorithm) if rate_limits else None
+        self.limiter = QuotaCounter(rate_limits, rate_limit_algorithm) if rate_limits else None
         self.faults = FaultPlan()
         #: The last ``request_log_size`` requests received (never their ``Authorization``).
         self.requests: deque[RequestRecord] = deque(maxlen=request_log_size)

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..models import EventType, OrderStatus, SessionStatus
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
-from .state import EVENT_FOR, IdempotencyKeyReusedError, Ids, Partner, order_steps
+from .state import EVENT_FOR, KeyBodyMismatchError, Ids, Partner, order_steps
 
-__all__ = ["Event", "IdempotencyKeyReusedError", "World"]
+__all__ = ["Event", "KeyBodyMismatchError", "World"]
 
 #: A webhook to send: which partner, about which order, which event.
 Event = tuple[Partner, OrderRecord, EventType]
@@ -79,7 +79,7 @@ class World:
         """The session for ``key``: ``(session, True)`` when new, ``(existing, False)`` on replay.
 
         Raises:
-            IdempotencyKeyReusedError: ``key`` was used with a different body.
+            KeyBodyMismatchError: ``key`` was used with a different body.
         """
         now = self.clock()
         existing = partner.state.replay(key, fingerprint, now)
