@@ -19,7 +19,7 @@ from ..models import EventType, OrderStatus
 from .listing import Indexed
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
 
-__all__ = ["KeyBodyMismatchError", "Ids", "Partner", "PartnerState"]
+__all__ = ["Ids", "KeyBodyMismatchError", "Partner", "PartnerState"]
 
 _CODE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _PRICES = tuple(Decimal(p) for p in ("19.99", "24.99", "29.99", "34.50", "39.00", "45.90"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..models import EventType, OrderStatus, SessionStatus
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
-from .state import EVENT_FOR, KeyBodyMismatchError, Ids, Partner, order_steps
+from .state import EVENT_FOR, Ids, KeyBodyMismatchError, Partner, order_steps
 
 __all__ = ["Event", "KeyBodyMismatchError", "World"]
 
