@@ -9,7 +9,15 @@ from typing import TypeVar
 
 from yarl import URL
 
-__all__ = ["absolute_url", "choice", "exactly_one", "int_range", "path_segment", "uuid_str"]
+__all__ = [
+    "absolute_url",
+    "choice",
+    "exactly_one",
+    "https_url",
+    "int_range",
+    "path_segment",
+    "uuid_str",
+]
 
 E = TypeVar("E", bound=enum.Enum)
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,512}")
@@ -26,6 +34,14 @@ def absolute_url(name: str, value: object) -> str:
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"{name} must be an absolute http(s) URL, got {value!r:.80}")
     return value
+
+
+def https_url(name: str, value: object) -> str:
+    """An absolute ``https`` URL with a host (Printora refuses plain ``http`` images)."""
+    url = absolute_url(name, value)
+    if URL(url).scheme != "https":
+        raise ValueError(f"{name} must be a valid HTTPS URL, got {value!r:.80}")
+    return url
 
 
 def uuid_str(name: str, value: object) -> str:

@@ -34,7 +34,7 @@ def build_session_body(
     flow = check.exactly_one(image_url=image_url, creator_id=creator_id, merch_id=merch_id)
     body: dict[str, Any] = {}
     if flow == "image_url":
-        body["imageUrl"] = check.absolute_url("image_url", image_url)
+        body["imageUrl"] = check.https_url("image_url", image_url)
     elif flow == "creator_id":
         body["creatorId"] = check.uuid_str("creator_id", creator_id)
     else:

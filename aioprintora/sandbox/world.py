@@ -118,6 +118,20 @@ class World:
                 return session
         return None
 
+    def cancel_session(self, session_id: str) -> SessionRecord:
+        """Cancel a pending or active session: it can no longer order.
+
+        Raises:
+            KeyError: unknown session.
+            ValueError: the session is already completed, expired or cancelled.
+        """
+        _, session = self.find_session(session_id)
+        status = session.status(self.clock())
+        if status is not SessionStatus.PENDING and status is not SessionStatus.ACTIVE:
+            raise ValueError(f"session {session_id} is {status.value}: it cannot be cancelled")
+        session.cancelled_at = self.clock()
+        return session
+
     # -- orders --------------------------------------------------------------------------------
 
     def find_order(self, order_id: str) -> tuple[Partner, OrderRecord]:
@@ -153,7 +167,7 @@ class World:
 
         Raises:
             KeyError: unknown session.
-            ValueError: the session already has its order, or has expired.
+            ValueError: the session already has its order, has expired or was cancelled.
         """
         partner, session = self.find_session(session_id)
         status = session.status(self.clock())
