@@ -108,7 +108,7 @@ async def advance(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     owned(sb, partner, "order", order_id)
     status = (await control_body(request)).get("status")
-    if status not in {s.value for s in OrderStatus}:
+    if not isinstance(status, str) or status not in {s.value for s in OrderStatus}:
         raise InvalidRequestError(
             f"status must be one of {', '.join(s.value for s in OrderStatus)}"
         )

@@ -289,3 +289,11 @@ def test_loopback_hosts_log_nothing(caplog: pytest.LogCaptureFixture, host: str)
     with caplog.at_level(logging.DEBUG, logger="aioprintora.sandbox"):
         Sandbox(host=host)
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("status", [{}, [], 3, None, "lost"])
+async def test_the_order_advance_control_refuses_a_non_status(api: Api, status: object) -> None:
+    # Found by schemathesis once the controls were in the document: a dict status was a 500.
+    (order,) = await api.sb.seed_orders(1, ["pending"])
+    answer = await api.call("POST", f"/_sandbox/orders/{order.id}/advance", json={"status": status})
+    assert (answer[0], answer[2]["error"]["code"]) == (400, "VALIDATION_ERROR")
