@@ -75,7 +75,7 @@ class Sessions(Resource):
         Args:
             success_url: where Printora sends the customer after payment.
             failed_url: where Printora sends the customer when payment fails.
-            image_url: the customer's design (absolute http(s) URL).
+            image_url: the customer's design (absolute HTTPS URL; plain ``http`` is refused).
             creator_id: a creator's UUID (the creator flow).
             merch_id: a merch item's UUID, optionally with ``variant_id`` and ``quantity`` 1–100.
             user_data: customer details to pre-fill checkout.
