@@ -11,8 +11,8 @@ from yarl import URL
 
 __all__ = [
     "absolute_url",
-    "choice",
     "exactly_one",
+    "https_url",
     "int_range",
     "open_choice",
     "path_segment",
@@ -39,6 +39,14 @@ def absolute_url(name: str, value: object) -> str:
     return value
 
 
+def https_url(name: str, value: object) -> str:
+    """An absolute ``https`` URL with a host (Printora refuses plain ``http`` images)."""
+    url = absolute_url(name, value)
+    if URL(url).scheme != "https":
+        raise ValueError(f"{name} must be a valid HTTPS URL, got {value!r:.80}")
+    return url
+
+
 def uuid_str(name: str, value: object) -> str:
     """A UUID, as the canonical string."""
     try:
@@ -55,15 +63,6 @@ def int_range(name: str, value: object, low: int, high: int | None = None) -> in
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return value
-
-
-def choice(name: str, value: object, kind: type[E]) -> str:
-    """One of an enum's values (given as the enum member or its string)."""
-    raw = value.value if isinstance(value, kind) else value
-    allowed = [member.value for member in kind]
-    if raw not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r:.40}")
-    return str(raw)
 
 
 def exactly_one(**candidates: object) -> str:

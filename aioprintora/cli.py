@@ -47,6 +47,7 @@ async def _serve_sandbox(args: argparse.Namespace) -> None:
         print(f"base_url: {sb.base_url}", flush=True)
         print(f"api_key: {sb.api_key}", flush=True)
         print(f"webhook_secret: {sb.webhook_secret}", flush=True)
+        print(f"seed: {sb.seed}", flush=True)  # --seed N repeats this run's ids and keys
         print(f"openapi: {sb.base_url}/_sandbox/openapi.json", flush=True)
         await stop.wait()
 
@@ -67,7 +68,9 @@ def add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080; 0: any)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for ids and keys (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for ids and keys (default: a random one)"
+    )
     parser.add_argument("--orders", type=int, default=0, help="orders to create at start")
     parser.add_argument(
         "--no-rate-limits", action="store_true", help="no 60/min, 10,000/day limits (fuzzing)"

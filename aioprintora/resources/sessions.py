@@ -34,7 +34,7 @@ def build_session_body(
     flow = check.exactly_one(image_url=image_url, creator_id=creator_id, merch_id=merch_id)
     body: dict[str, Any] = {}
     if flow == "image_url":
-        body["imageUrl"] = check.absolute_url("image_url", image_url)
+        body["imageUrl"] = check.https_url("image_url", image_url)
     elif flow == "creator_id":
         body["creatorId"] = check.uuid_str("creator_id", creator_id)
     else:
@@ -75,7 +75,7 @@ class Sessions(Resource):
         Args:
             success_url: where Printora sends the customer after payment.
             failed_url: where Printora sends the customer when payment fails.
-            image_url: the customer's design (absolute http(s) URL).
+            image_url: the customer's design (absolute HTTPS URL; plain ``http`` is refused).
             creator_id: a creator's UUID (the creator flow).
             merch_id: a merch item's UUID, optionally with ``variant_id`` and ``quantity`` 1–100.
             user_data: customer details to pre-fill checkout.

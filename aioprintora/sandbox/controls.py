@@ -6,6 +6,9 @@ sandbox-wide). None of them is rate-limited or faulted.
 =======  ========================================  =============================================
 POST     /_sandbox/sessions/{sessionId}/checkout   the customer pays: 201 with the new order
 POST     /_sandbox/sessions/{sessionId}/open       the customer opens the link: session detail
+POST     /_sandbox/sessions/{sessionId}/cancel     the session is cancelled: session detail
+GET      /_sandbox/clock                           ``{"now", "offset"}``: the sandbox's time
+POST     /_sandbox/clock/advance                   ``{"seconds": 900}``: time moves ahead
 POST     /_sandbox/orders/{orderId}/advance        ``{"status": "shipped"}``: the order
 POST     /_sandbox/orders/seed                     ``{"count": 100, "statuses"?, "webhooks"?}``
 PUT      /_sandbox/webhook-url                     ``{"url": "http://..." | null}``
@@ -24,18 +27,13 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..models import OrderStatus
-from .middleware import SANDBOX, ApiError, json_response, partner_of
-from .state import Partner
-from .validation import InvalidRequestError, parse_json_object
+from .lifecycle import add_lifecycle_routes, control_body, control_context
+from .middleware import EnvelopeError, json_response
+from .validation import InvalidRequestError
 from .wire import ok_body
-
-if TYPE_CHECKING:
-    from .server import Sandbox
 
 __all__ = ["add_control_routes", "openapi_document"]
 
@@ -46,61 +44,9 @@ def openapi_document() -> str:
     return importlib.resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
 
 
-def _ctx(request: web.Request) -> tuple[Sandbox, Partner]:
-    return request.app[SANDBOX], partner_of(request)
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    return parse_json_object(await request.read(), allow_empty=True)
-
-
-def _owned(sb: Sandbox, partner: Partner, kind: str, ident: str) -> None:
-    """404 unless the session/order exists and belongs to ``partner``."""
-    table: dict[str, Any] = partner.state.sessions if kind == "session" else partner.state.orders
-    if ident not in table:
-        code = "SESSION_NOT_FOUND" if kind == "session" else "ORDER_NOT_FOUND"
-        raise ApiError(404, code, f"{kind.capitalize()} not found")
-
-
-async def checkout(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
-    session_id = request.match_info["sessionId"]
-    _owned(sb, partner, "session", session_id)
-    try:
-        order = await sb.simulate_checkout(session_id)
-    except ValueError as exc:
-        raise ApiError(409, "SESSION_NOT_USABLE", str(exc)) from None
-    return json_response(201, ok_body(order.to_dict()))
-
-
-async def open_link(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
-    session_id = request.match_info["sessionId"]
-    _owned(sb, partner, "session", session_id)
-    session = partner.state.sessions[session_id]
-    sb.world.open_session(session.token)
-    return json_response(200, ok_body(session.detail_view(sb.clock())))
-
-
-async def advance(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
-    order_id = request.match_info["orderId"]
-    _owned(sb, partner, "order", order_id)
-    status = (await _body(request)).get("status")
-    if status not in {s.value for s in OrderStatus}:
-        raise InvalidRequestError(
-            f"status must be one of {', '.join(s.value for s in OrderStatus)}"
-        )
-    try:
-        order = await sb.advance_order(order_id, status)
-    except ValueError as exc:
-        raise ApiError(409, "INVALID_TRANSITION", str(exc)) from None
-    return json_response(200, ok_body(order.to_dict()))
-
-
 async def seed(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
-    body = await _body(request)
+    sb, partner = control_context(request)
+    body = await control_body(request)
     count, statuses = body.get("count"), body.get("statuses")
     if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1_000_000:
         raise InvalidRequestError("count must be an integer from 0 to 1000000")
@@ -116,8 +62,8 @@ async def seed(request: web.Request) -> web.Response:
 
 
 async def webhook_url(request: web.Request) -> web.Response:
-    _, partner = _ctx(request)
-    url = (await _body(request)).get("url")
+    _, partner = control_context(request)
+    url = (await control_body(request)).get("url")
     if url is not None and not isinstance(url, str):
         raise InvalidRequestError("url must be a string or null")
     partner.webhook_url = url
@@ -125,8 +71,8 @@ async def webhook_url(request: web.Request) -> web.Response:
 
 
 async def add_fault(request: web.Request) -> web.Response:
-    sb, _ = _ctx(request)
-    body = await _body(request)
+    sb, _ = control_context(request)
+    body = await control_body(request)
     try:
         sb.fail_next(
             body.get("count", 1),
@@ -140,8 +86,8 @@ async def add_fault(request: web.Request) -> web.Response:
 
 
 async def random_faults(request: web.Request) -> web.Response:
-    sb, _ = _ctx(request)
-    body = await _body(request)
+    sb, _ = control_context(request)
+    body = await control_body(request)
     try:
         sb.set_faults(
             float(body.get("rate", 0)),
@@ -154,14 +100,14 @@ async def random_faults(request: web.Request) -> web.Response:
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    sb, _ = _ctx(request)
+    sb, _ = control_context(request)
     sb.clear_faults()
     return json_response(200, ok_body({"pending": 0}))
 
 
 async def add_partner(request: web.Request) -> web.Response:
-    sb, _ = _ctx(request)
-    url = (await _body(request)).get("webhookUrl")
+    sb, _ = control_context(request)
+    url = (await control_body(request)).get("webhookUrl")
     partner = sb.add_partner(url if isinstance(url, str) else None)
     data = {
         "partnerId": partner.partner_id,
@@ -172,13 +118,13 @@ async def add_partner(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
+    sb, partner = control_context(request)
     sb.reset(partner.api_key)
     return json_response(200, ok_body({"reset": True}))
 
 
 async def counts(request: web.Request) -> web.Response:
-    sb, partner = _ctx(request)
+    sb, partner = control_context(request)
     data = {
         "partnerId": partner.partner_id,
         "sessions": len(partner.state.sessions),
@@ -192,14 +138,14 @@ async def counts(request: web.Request) -> web.Response:
 
 
 async def wait_deliveries(request: web.Request) -> web.Response:
-    sb, _ = _ctx(request)
-    timeout = (await _body(request)).get("timeout", 5.0)
+    sb, _ = control_context(request)
+    timeout = (await control_body(request)).get("timeout", 5.0)
     if not isinstance(timeout, (int, float)) or not 0 <= timeout <= 600:
         raise InvalidRequestError("timeout must be a number of seconds from 0 to 600")
     try:
         await sb.wait_for_deliveries(float(timeout))
     except TimeoutError as exc:
-        raise ApiError(408, "DELIVERIES_PENDING", str(exc)) from None
+        raise EnvelopeError(408, "DELIVERIES_PENDING", str(exc)) from None
     return json_response(200, ok_body({"pendingDeliveries": 0}))
 
 
@@ -208,12 +154,10 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def add_control_routes(app: web.Application) -> None:
-    """Register the ``/_sandbox/`` routes on ``app``."""
+    """Register the ``/_sandbox/`` routes on ``app`` (the lifecycle ones too)."""
+    add_lifecycle_routes(app)
     r = app.router
-    r.add_post("/_sandbox/sessions/{sessionId}/checkout", checkout)
-    r.add_post("/_sandbox/sessions/{sessionId}/open", open_link)
     r.add_post("/_sandbox/orders/seed", seed)
-    r.add_post("/_sandbox/orders/{orderId}/advance", advance)
     r.add_put("/_sandbox/webhook-url", webhook_url)
     r.add_post("/_sandbox/faults", add_fault)
     r.add_put("/_sandbox/faults/random", random_faults)

@@ -13,7 +13,7 @@ from typing import Any
 from ..models import EventType, OrderStatus
 from .delivery import Deliverer
 from .faults import FaultPlan
-from .records import OrderRecord
+from .records import OrderRecord, SessionRecord
 from .state import Partner
 from .world import World
 
@@ -37,11 +37,30 @@ class DrivingMixin:
 
         Raises:
             KeyError: unknown session.
-            ValueError: the session already has its order, or has expired.
+            ValueError: the session already has its order, has expired or was cancelled.
         """
         order, events = self.world.checkout(session_id)
         self._emit(events)
         return order
+
+    async def open_session(self, session_id: str) -> SessionRecord:
+        """The customer opens the redirect link: a pending session becomes active.
+
+        Raises:
+            KeyError: unknown session.
+        """
+        _, session = self.world.find_session(session_id)
+        self.world.open_session(session.token)
+        return session
+
+    async def cancel_session(self, session_id: str) -> SessionRecord:
+        """Cancel a pending or active session: checkout then fails, its token is not valid.
+
+        Raises:
+            KeyError: unknown session.
+            ValueError: the session is already completed, expired or cancelled.
+        """
+        return self.world.cancel_session(session_id)
 
     async def advance_order(self, order_id: str, status: OrderStatus | str) -> OrderRecord:
         """Move an order forward (pending → paid → processing → shipped → delivered) or cancel it.

@@ -9,7 +9,7 @@ import bisect
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["Page", "Timeline", "page_window"]
+__all__ = ["Slice", "Timeline", "page_window"]
 
 T = TypeVar("T")
 #: ``(created_at, seq)``: the sequence number breaks ties between equal timestamps.
@@ -21,7 +21,7 @@ def page_window(total: int, limit: int, offset: int) -> dict[str, int | bool]:
     return {"total": total, "limit": limit, "offset": offset, "hasMore": offset + limit < total}
 
 
-class Page(Generic[T]):
+class Slice(Generic[T]):
     """One page of a listing and the size of the whole filtered listing."""
 
     __slots__ = ("items", "total")
@@ -65,14 +65,14 @@ class Timeline(Generic[T]):
         """The key of the newest item, if any."""
         return self._keys[-1] if self._keys else None
 
-    def page(self, limit: int, offset: int) -> Page[T]:
+    def page(self, limit: int, offset: int) -> Slice[T]:
         """Items ``offset .. offset+limit`` counted from the newest."""
         total = len(self._keys)
         start = max(total - offset, 0)
         stop = max(start - limit, 0)
         keys = self._keys[stop:start]
         keys.reverse()
-        return Page([self._items[k] for k in keys], total)
+        return Slice([self._items[k] for k in keys], total)
 
 
 class Indexed(Generic[T]):
@@ -101,9 +101,9 @@ class Indexed(Generic[T]):
             if tag not in old:
                 self.by.setdefault(tag, Timeline()).add(key, item)
 
-    def page(self, tag: Hashable | None, limit: int, offset: int) -> Page[T]:
+    def page(self, tag: Hashable | None, limit: int, offset: int) -> Slice[T]:
         """A page of everything (``tag=None``) or of the items carrying ``tag``."""
         line = self.all if tag is None else self.by.get(tag)
         if line is None:
-            return Page([], 0)
+            return Slice([], 0)
         return line.page(limit, offset)

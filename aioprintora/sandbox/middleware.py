@@ -1,8 +1,8 @@
 """The one aiohttp middleware in front of every route.
 
-In order: log the request, answer 404/405, authenticate, rate-limit, serve a scripted or random
-fault, run the handler, turn errors into the JSON envelope, and stamp ``Date`` and the
-``X-RateLimit-*`` headers on the answer.
+In order: log the request, identify the key, rate-limit (any path under ``/api/``), answer
+404/405, authenticate, serve a scripted or random fault, run the handler, turn errors into the
+JSON envelope, and stamp ``Date`` and the ``X-RateLimit-*`` headers on the answer.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SANDBOX",
-    "ApiError",
+    "EnvelopeError",
     "RequestRecord",
     "json_response",
     "make_middleware",
@@ -51,7 +51,7 @@ _TRUNCATED = (
 _PRE_WORK = frozenset({"500", "502", "503", "drop", "malformed", "truncated"})
 
 
-class ApiError(Exception):
+class EnvelopeError(Exception):
     """An error answer: the status and the envelope's ``code`` and ``message``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -113,7 +113,7 @@ def make_middleware(sb: Sandbox) -> Middleware:
         except web.HTTPException as exc:  # e.g. 413 from aiohttp: still a JSON envelope
             code = "PAYLOAD_TOO_LARGE" if exc.status == 413 else "BAD_REQUEST"
             response = _error(exc.status, code, exc.reason)
-        except ApiError as exc:
+        except EnvelopeError as exc:
             response = _error(exc.status, exc.code, exc.message)
         except InvalidRequestError as exc:
             response = _error(400, exc.code, exc.message)
@@ -135,30 +135,35 @@ def make_middleware(sb: Sandbox) -> Middleware:
 async def _dispatch(
     sb: Sandbox, request: web.Request, handler: Handler, record: RequestRecord
 ) -> tuple[web.StreamResponse, Decision | None]:
+    control = request.path.startswith("/_sandbox/")
+    api = request.path.startswith("/api/")
+    # The key is identified before routing, so that every answer (404 and 405 included)
+    # describes the caller's real rate-limit state, never an empty window.
+    partner = sb.world.partner_for_key(_bearer(request))
+    if partner is not None:
+        record.partner_id = partner.partner_id
+    decision: Decision | None = None
+    if api and partner is not None and sb.limiter is not None:
+        # Counted before routing too, as a gateway in front of the API counts: a key's
+        # requests to unknown paths or with wrong methods use its quota like any other.
+        decision = sb.limiter.hit(partner.partner_id, sb.clock())
+        if not decision.allowed:
+            response = _error(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded, retry later")
+            response.headers.update(decision.headers())
+            return response, decision
     route_error = request.match_info.http_exception
     if route_error is not None:
         if isinstance(route_error, web.HTTPMethodNotAllowed):
             response = _error(405, "METHOD_NOT_ALLOWED", f"Method {request.method} not allowed")
             response.headers["Allow"] = ", ".join(sorted(route_error.allowed_methods))
-            return response, None
-        return _error(404, "NOT_FOUND", f"No route for {request.path}"), None
-    control = request.path.startswith("/_sandbox/")
-    if (
-        not (control or request.path.startswith("/api/"))
-        or request.path == "/_sandbox/openapi.json"
-    ):
+            return response, decision
+        return _error(404, "NOT_FOUND", f"No route for {request.path}"), decision
+    if not (control or api) or request.path == "/_sandbox/openapi.json":
         return await handler(request), None
-    partner = sb.world.partner_for_key(_bearer(request))
     if partner is None:
-        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
-    record.partner_id = partner.partner_id
+        raise EnvelopeError(401, "INVALID_API_KEY", "Invalid or missing API key")
     if control:
         return await handler(request), None
-    decision = sb.limiter.hit(partner.partner_id, sb.clock()) if sb.limiter else None
-    if decision is not None and not decision.allowed:
-        response = _error(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded, retry later")
-        response.headers.update(decision.headers())
-        return response, decision
     fault = sb.faults.take(request.method, request.path)
     if fault is None:
         return await handler(request), decision
@@ -175,7 +180,7 @@ def partner_of(request: web.Request) -> Partner:
     """The authenticated partner of a request (the middleware has already checked the key)."""
     partner = request.app[SANDBOX].world.partner_for_key(_bearer(request))
     if partner is None:  # pragma: no cover - the middleware answered 401 already
-        raise ApiError(401, "INVALID_API_KEY", "Invalid or missing API key")
+        raise EnvelopeError(401, "INVALID_API_KEY", "Invalid or missing API key")
     return partner
 
 
@@ -191,7 +196,7 @@ async def _serve_fault(
         return _pre_work_fault(fault, request)
     try:
         done = await handler(request)  # the work is done and committed from here on
-    except ApiError as exc:
+    except EnvelopeError as exc:
         done = _error(exc.status, exc.code, exc.message)
     except InvalidRequestError as exc:
         done = _error(400, exc.code, exc.message)

@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["Decision", "RateLimiter"]
+__all__ = ["Decision", "QuotaCounter"]
 
 Algorithm = Literal["fixed", "sliding"]
 
@@ -51,7 +51,7 @@ class _Window:
         self.hits: deque[float] = deque()
 
 
-class RateLimiter:
+class QuotaCounter:
     """Counts requests per key in each ``(limit, seconds)`` window.
 
     Args:

@@ -49,11 +49,14 @@ class SessionRecord:
     quantity: int | None = None
     opened_at: float | None = None
     order_id: str | None = None
+    cancelled_at: float | None = None
 
     def status(self, now: float) -> SessionStatus:
-        """The status at time ``now``: pending → active → completed, or expired."""
+        """The status at time ``now``: pending → active → completed, or expired / cancelled."""
         if self.order_id is not None:
             return SessionStatus.COMPLETED
+        if self.cancelled_at is not None:
+            return SessionStatus.CANCELLED
         if now >= self.expires_at():
             return SessionStatus.EXPIRED
         return SessionStatus.ACTIVE if self.opened_at is not None else SessionStatus.PENDING
@@ -66,11 +69,13 @@ class SessionRecord:
 
     def created_view(self) -> dict[str, Any]:
         """The ``data`` of the create-session answer."""
-        data: dict[str, Any] = {"sessionId": self.session_id, "redirectUrl": self.redirect_url}
-        if self.image_url is not None:
-            data["imageUrl"] = self.image_url
-        data["createdAt"] = iso(self.created_at)
-        return data
+        # imageUrl is always there (null for creator and merch sessions), as the reference lists it.
+        return {
+            "sessionId": self.session_id,
+            "redirectUrl": self.redirect_url,
+            "imageUrl": self.image_url,
+            "createdAt": iso(self.created_at),
+        }
 
     def detail_view(self, now: float) -> dict[str, Any]:
         """The ``data`` of GET /partner-session/{sessionId}."""

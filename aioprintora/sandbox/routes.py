@@ -8,8 +8,8 @@ from aiohttp import web
 
 from ..models import WebhookStatus
 from .listing import page_window
-from .middleware import SANDBOX, ApiError, json_response, partner_of
-from .state import IdempotencyKeyReusedError, Partner
+from .middleware import SANDBOX, EnvelopeError, json_response, partner_of
+from .state import KeyBodyMismatchError, Partner
 from .validation import (
     InvalidRequestError,
     fingerprint,
@@ -41,8 +41,8 @@ async def create_session(request: web.Request) -> web.Response:
     fields = session_input(body)
     try:
         session, created = sb.world.create_session(partner, fields, key, fingerprint(body))
-    except IdempotencyKeyReusedError:
-        raise ApiError(
+    except KeyBodyMismatchError:
+        raise EnvelopeError(
             422,
             "IDEMPOTENCY_KEY_REUSED",
             "This Idempotency-Key was already used with a different request body",
@@ -55,7 +55,7 @@ async def get_session(request: web.Request) -> web.Response:
     sb, partner = request.app[SANDBOX], _partner(request)
     session = partner.state.sessions.get(request.match_info["sessionId"])
     if session is None:
-        raise ApiError(404, "SESSION_NOT_FOUND", "Session not found")
+        raise EnvelopeError(404, "SESSION_NOT_FOUND", "Session not found")
     return json_response(200, ok_body(session.detail_view(sb.clock())))
 
 
@@ -64,7 +64,7 @@ async def get_token(request: web.Request) -> web.Response:
     sb, partner = request.app[SANDBOX], _partner(request)
     session = partner.state.tokens.get(request.match_info["token"])
     if session is None:
-        raise ApiError(404, "SESSION_NOT_FOUND", "Session not found for this token")
+        raise EnvelopeError(404, "SESSION_NOT_FOUND", "Session not found for this token")
     return json_response(200, ok_body(session.token_view(sb.clock())))
 
 
@@ -73,7 +73,7 @@ async def list_orders(request: web.Request) -> web.Response:
     partner = _partner(request)
     claimed = request.match_info.get("partnerId")
     if claimed is not None and claimed != partner.partner_id:
-        raise ApiError(403, "FORBIDDEN", "This API key does not belong to that partner")
+        raise EnvelopeError(403, "FORBIDDEN", "This API key does not belong to that partner")
     limit, offset = page_query(request.query)
     status = order_status_query(request.query)
     page = partner.state.order_index.page(status, limit, offset)
@@ -114,7 +114,7 @@ async def resend(request: web.Request) -> web.Response:
         if session is not None and session.order_id is not None:
             order = partner.state.orders.get(session.order_id)
     if order is None:
-        raise ApiError(404, "ORDER_NOT_FOUND", "Order not found")
+        raise EnvelopeError(404, "ORDER_NOT_FOUND", "Order not found")
     log = sb.deliverer.emit(partner, order, event)
     data = {
         "webhookLogId": log.id,
@@ -133,7 +133,7 @@ async def retry(request: web.Request) -> web.Response:
         raise InvalidRequestError("Invalid webhook log ID format")
     log = partner.state.logs.get(log_id)
     if log is None:
-        raise ApiError(404, "WEBHOOK_NOT_FOUND", "Webhook log not found")
+        raise EnvelopeError(404, "WEBHOOK_NOT_FOUND", "Webhook log not found")
     if log.status is WebhookStatus.SENT:
         status, message = WebhookStatus.SENT, "Webhook already successfully delivered"
     else:

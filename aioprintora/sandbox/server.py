@@ -11,6 +11,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import logging
+import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -25,7 +29,7 @@ from .driving import DrivingMixin
 from .faults import FaultPlan
 from .middleware import SANDBOX, RequestRecord, make_middleware
 from .payloads import PayloadStyle
-from .ratelimit import RateLimiter
+from .ratelimit import QuotaCounter
 from .records import OrderRecord, WebhookLogRecord
 from .routes import add_api_routes
 from .state import Partner
@@ -36,15 +40,29 @@ __all__ = ["DEFAULT_RATE_LIMITS", "Sandbox"]
 #: The documented limits: 60 requests per minute and 10,000 per day, per API key.
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((60, 60.0), (10_000, 86_400.0))
 
+logger = logging.getLogger("aioprintora.sandbox")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
 
 class Sandbox(DrivingMixin):
     """A stateful emulator of the Partner API, served by ``aiohttp.web`` on loopback.
 
     Args:
-        host: interface to bind (loopback unless you pass another one).
+        host: interface to bind (loopback unless you pass another one; any other address logs
+            a warning, since whoever reaches it can use the sandbox's keys).
         port: TCP port; 0 picks a free one (read it back from :attr:`base_url`).
-        seed: seeds every id, token, key and price, so runs repeat exactly.
-        clock: wall-clock seconds for timestamps, windows and expiries (default ``time.time``).
+        seed: seeds every id, token, key and price, so runs repeat exactly; None (the default)
+            draws a random one, kept in :attr:`seed`.
+        clock: wall-clock seconds for timestamps, windows and expiries (default ``time.time``);
+            :meth:`advance_clock` moves the sandbox's time ahead of it.
         rate_limits: ``(limit, window seconds)`` pairs per API key; None disables limiting.
         rate_limit_algorithm: ``"fixed"`` or ``"sliding"`` windows.
         webhook_time_scale: multiplies the retry schedule (1 min ... 3 h) so tests run it fast.
@@ -60,7 +78,7 @@ class Sandbox(DrivingMixin):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
+        seed: int | None = None,
         clock: Callable[[], float] | None = None,
         rate_limits: Sequence[tuple[int, float]] | None = DEFAULT_RATE_LIMITS,
         rate_limit_algorithm: Literal["fixed", "sliding"] = "fixed",
@@ -73,11 +91,23 @@ class Sandbox(DrivingMixin):
     ) -> None:
         if webhook_payload_style not in ("example", "collection"):
             raise ValueError(f"unknown webhook payload style {webhook_payload_style!r}")
+        if not _is_loopback(host):
+            logger.warning(
+                "Sandbox on %s, which is not a loopback address: anyone who can reach it can "
+                "use its test keys and read its partners' data; pass host='127.0.0.1' "
+                "unless you mean to share it",
+                host,
+            )
         self.host, self.port = host, port
-        self.clock: Callable[[], float] = clock or time.time
-        self.world = World(self.clock, seed, idempotency_ttl)
+        #: The seed of every id, token, key and price (pass it back to repeat a run).
+        self.seed: int = secrets.randbits(32) if seed is None else seed
+        self._source_clock: Callable[[], float] = clock or time.time
+        #: Seconds :meth:`advance_clock` has added to the clock.
+        self.clock_offset = 0.0
+        self.clock: Callable[[], float] = self._now
+        self.world = World(self.clock, self.seed, idempotency_ttl)
         self.default_partner = self.world.add_partner(webhook_url)
-        self.limiter = RateLimiter(rate_limits, rate_limit_algorithm) if rate_limits else None
+        self.limiter = QuotaCounter(rate_limits, rate_limit_algorithm) if rate_limits else None
         self.faults = FaultPlan()
         #: The last ``request_log_size`` requests received (never their ``Authorization``).
         self.requests: deque[RequestRecord] = deque(maxlen=request_log_size)
@@ -142,6 +172,26 @@ class Sandbox(DrivingMixin):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._source_clock() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the sandbox's time ``seconds`` ahead (expiries, rate-limit windows, timestamps).
+
+        Returns the new time, in unix seconds. Time only moves forward: listings are ordered by
+        creation time, and a clock going back would break that order.
+
+        Raises:
+            ValueError: ``seconds`` is negative or not finite.
+        """
+        number = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        if not (number and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
+        self.clock_offset += float(seconds)
+        return self.clock()
 
     # -- the default partner -------------------------------------------------------------------
 

@@ -19,13 +19,13 @@ from ..models import EventType, OrderStatus
 from .listing import Indexed
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
 
-__all__ = ["IdempotencyKeyReusedError", "Ids", "Partner", "PartnerState"]
+__all__ = ["Ids", "KeyBodyMismatchError", "Partner", "PartnerState"]
 
 _CODE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _PRICES = tuple(Decimal(p) for p in ("19.99", "24.99", "29.99", "34.50", "39.00", "45.90"))
 
 
-class IdempotencyKeyReusedError(Exception):
+class KeyBodyMismatchError(Exception):
     """The idempotency key was already used with another request body."""
 
 
@@ -101,14 +101,14 @@ class PartnerState:
         """The session an idempotency key already created, if any.
 
         Raises:
-            IdempotencyKeyReusedError: the key was used with a different body.
+            KeyBodyMismatchError: the key was used with a different body.
         """
         self.prune_idempotency(now)
         entry = self.idempotency.get(key)
         if entry is None:
             return None
         if entry.fingerprint != fingerprint:
-            raise IdempotencyKeyReusedError(key)
+            raise KeyBodyMismatchError(key)
         return self.sessions[entry.session_id]
 
     def add_session(self, session: SessionRecord) -> None:

@@ -28,6 +28,10 @@ __all__ = [
 URL_RE = re.compile(
     r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?$"
 )
+#: Printora fetches the design itself, and only over HTTPS.
+IMAGE_URL_RE = re.compile(
+    r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?$"
+)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 INT_RE = re.compile(r"^-?[0-9]+$")
 #: An idempotency key: 1 to 255 visible ASCII characters.
@@ -50,8 +54,8 @@ def is_uuid(value: object) -> bool:
     return isinstance(value, str) and UUID_RE.match(value) is not None
 
 
-def _is_url(value: object) -> bool:
-    return isinstance(value, str) and URL_RE.match(value) is not None
+def _is_url(value: object, pattern: re.Pattern[str] = URL_RE) -> bool:
+    return isinstance(value, str) and pattern.match(value) is not None
 
 
 def parse_json_object(body: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
@@ -84,7 +88,7 @@ def session_input(body: Mapping[str, Any]) -> SessionInput:
     """
     # A flow field sent as null counts as sent (and invalid), as the schema says.
     flows = [name for name in ("imageUrl", "creatorId", "merchId") if name in body]
-    if ("imageUrl" in flows or not flows) and not _is_url(body.get("imageUrl")):
+    if ("imageUrl" in flows or not flows) and not _is_url(body.get("imageUrl"), IMAGE_URL_RE):
         raise InvalidRequestError("Image URL must be a valid HTTPS URL", "INVALID_IMAGE_URL")
     if len(flows) > 1:
         raise InvalidRequestError("Provide exactly one of imageUrl, creatorId or merchId")

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..models import EventType, OrderStatus, SessionStatus
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
-from .state import EVENT_FOR, IdempotencyKeyReusedError, Ids, Partner, order_steps
+from .state import EVENT_FOR, Ids, KeyBodyMismatchError, Partner, order_steps
 
-__all__ = ["Event", "IdempotencyKeyReusedError", "World"]
+__all__ = ["Event", "KeyBodyMismatchError", "World"]
 
 #: A webhook to send: which partner, about which order, which event.
 Event = tuple[Partner, OrderRecord, EventType]
@@ -79,7 +79,7 @@ class World:
         """The session for ``key``: ``(session, True)`` when new, ``(existing, False)`` on replay.
 
         Raises:
-            IdempotencyKeyReusedError: ``key`` was used with a different body.
+            KeyBodyMismatchError: ``key`` was used with a different body.
         """
         now = self.clock()
         existing = partner.state.replay(key, fingerprint, now)
@@ -118,6 +118,20 @@ class World:
                 return session
         return None
 
+    def cancel_session(self, session_id: str) -> SessionRecord:
+        """Cancel a pending or active session: it can no longer order.
+
+        Raises:
+            KeyError: unknown session.
+            ValueError: the session is already completed, expired or cancelled.
+        """
+        _, session = self.find_session(session_id)
+        status = session.status(self.clock())
+        if status is not SessionStatus.PENDING and status is not SessionStatus.ACTIVE:
+            raise ValueError(f"session {session_id} is {status.value}: it cannot be cancelled")
+        session.cancelled_at = self.clock()
+        return session
+
     # -- orders --------------------------------------------------------------------------------
 
     def find_order(self, order_id: str) -> tuple[Partner, OrderRecord]:
@@ -153,7 +167,7 @@ class World:
 
         Raises:
             KeyError: unknown session.
-            ValueError: the session already has its order, or has expired.
+            ValueError: the session already has its order, has expired or was cancelled.
         """
         partner, session = self.find_session(session_id)
         status = session.status(self.clock())

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora.ratelimit import DEFAULT_WINDOWS, RateLimiter, Window
-from aioprintora.sandbox.ratelimit import RateLimiter as ServerLimiter
+from aioprintora.sandbox.ratelimit import QuotaCounter as ServerLimiter
 from tests._loopback import serve as loopback
 
 from .helpers import VirtualTime

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from aioprintora import cli
+from aioprintora.sandbox import Sandbox
 
 
 async def test_cli_serves_a_sandbox_until_terminated() -> None:
@@ -31,7 +32,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
     try:
         assert proc.stdout is not None
         lines: dict[str, str] = {}
-        while "webhook_secret" not in lines:
+        while "seed" not in lines:
             raw = await asyncio.wait_for(proc.stdout.readline(), 10)
             line = raw.decode().strip()
             assert line, "the CLI exited before printing its settings"
@@ -40,6 +41,9 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
         assert lines["base_url"].startswith("http://127.0.0.1:")
         assert lines["api_key"].startswith("sk_test_")
         assert lines["webhook_secret"].startswith("whsec_")
+        # --seed 7 gives the key a Sandbox(seed=7) gives: runs repeat.
+        assert lines["seed"] == "7"
+        assert lines["api_key"] == Sandbox(seed=7).api_key
         async with (
             aiohttp.ClientSession() as http,
             http.get(
@@ -61,7 +65,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
 
 def test_parser_has_the_sandbox_subcommand_with_its_defaults() -> None:
     args = cli.build_parser().parse_args(["sandbox"])
-    assert (args.host, args.port, args.seed, args.orders) == ("127.0.0.1", 8080, 0, 0)
+    assert (args.host, args.port, args.seed, args.orders) == ("127.0.0.1", 8080, None, 0)
     assert (args.no_rate_limits, args.webhook_time_scale) == (False, 1.0)
     assert args.handler is cli.run_sandbox
 

@@ -12,10 +12,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from aioprintora.models import EventType, OrderStatus, SessionStatus, WebhookStatus
 from aioprintora.sandbox import Sandbox, validation
 from aioprintora.sandbox.controls import openapi_document
+from aioprintora.sandbox.lifecycle import add_lifecycle_routes
+from aioprintora.sandbox.routes import add_api_routes
 
 from .conftest import SESSION_BODY, Api
 
@@ -40,11 +43,17 @@ include-name = "POST /api/v1/partners/webhook-logs/resend"
 checks.positive_data_acceptance.expected-statuses = [
   "2xx", "400", "401", "403", "404", "409", "422", "429",
 ]
+
+# The lifecycle controls take few inputs; fewer examples keep the run's time near what the
+# 9 Partner API operations alone take.
+[[operations]]
+include-tag = "Sandbox controls"
+generation.max-examples = 20
 """
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)  # a hang guard: about 40 s alone, 3 min on a loaded 2-core machine
 async def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     config = tmp_path / "schemathesis.toml"
     async with Sandbox(rate_limits=[(10**9, 60.0)], seed=3) as sb:
@@ -79,14 +88,16 @@ async def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     text = out.decode(errors="replace")
     (tmp_path / "schemathesis.log").write_text(text)
     assert proc.returncode == 0, text[-6000:]
-    assert "Selected: 9/9" in text and "Tested: 9" in text, text[-3000:]
+    # The 9 Partner API operations and the 6 lifecycle controls.
+    assert "Selected: 15/15" in text and "Tested: 15" in text, text[-3000:]
 
 
 def test_document_patterns_are_the_validators_patterns() -> None:
     doc = json.loads(openapi_document())
     schemas = doc["components"]["schemas"]
     body = schemas["CreateSessionRequest"]["properties"]
-    for name in ("imageUrl", "successUrl", "failedUrl"):
+    assert body["imageUrl"]["pattern"] == validation.IMAGE_URL_RE.pattern
+    for name in ("successUrl", "failedUrl"):
         assert body[name]["pattern"] == validation.URL_RE.pattern
     for name in ("creatorId", "merchId", "variantId"):
         assert body[name]["pattern"] == validation.UUID_RE.pattern
@@ -100,17 +111,27 @@ def test_document_patterns_are_the_validators_patterns() -> None:
     assert schemas["SessionStatus"]["enum"] == [s.value for s in SessionStatus]
 
 
-def test_document_covers_exactly_the_partner_routes() -> None:
+def test_document_covers_exactly_the_partner_routes_and_lifecycle_controls() -> None:
     doc = json.loads(openapi_document())
     assert doc["openapi"] == "3.1.0"
-    app = Sandbox().build_app()
+    app = web.Application()
+    add_api_routes(app)
+    add_lifecycle_routes(app)
     served = {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
-        if route.resource is not None and route.resource.canonical.startswith("/api/")
+        if route.resource is not None and not route.resource.canonical.startswith("/editor/")
     }
     documented = {(method, path) for path, ops in doc["paths"].items() for method in ops}
     assert served == documented
+    controls = {path for path in doc["paths"] if path.startswith("/_sandbox/")}
+    assert {"/_sandbox/sessions/{sessionId}/cancel", "/_sandbox/clock/advance"} <= controls
+    tags = {op["tags"][0] for path in controls for op in doc["paths"][path].values()}
+    assert tags == {"Sandbox controls"}
+    assert doc["components"]["schemas"]["SessionCreated"]["properties"]["imageUrl"]["type"] == [
+        "string",
+        "null",
+    ]
 
 
 # -- RELIABILITY.md check 2: every listed negative case ---------------------------------------

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.ratelimit import RateLimiter
+from aioprintora.sandbox.ratelimit import QuotaCounter
 
 from .conftest import Api
 
@@ -101,7 +101,7 @@ async def test_keys_are_limited_separately(limited: Api) -> None:
 
 
 def test_sliding_window_frees_slots_as_they_age() -> None:
-    limiter = RateLimiter([(3, 10.0)], "sliding")
+    limiter = QuotaCounter([(3, 10.0)], "sliding")
     for t in (0.0, 1.0, 2.0):
         assert limiter.hit("k", T0 + t).allowed
     refused = limiter.hit("k", T0 + 5.0)
@@ -113,7 +113,7 @@ def test_sliding_window_frees_slots_as_they_age() -> None:
 
 
 def test_fixed_window_resets_on_the_boundary() -> None:
-    limiter = RateLimiter([(2, 60.0)])
+    limiter = QuotaCounter([(2, 60.0)])
     assert limiter.hit("k", T0 + 59.0).allowed
     assert limiter.hit("k", T0 + 59.5).allowed
     refused = limiter.hit("k", T0 + 59.9)
@@ -123,9 +123,9 @@ def test_fixed_window_resets_on_the_boundary() -> None:
 
 def test_limiter_rejects_bad_configuration() -> None:
     with pytest.raises(ValueError):
-        RateLimiter([])
+        QuotaCounter([])
     with pytest.raises(ValueError):
-        RateLimiter([(1, 1.0)], "leaky")  # type: ignore[arg-type]
+        QuotaCounter([(1, 1.0)], "leaky")  # type: ignore[arg-type]
 
 
 async def test_default_limits_are_the_documented_ones() -> None:

@@ -45,7 +45,7 @@ from aioprintora.bulk import BatchResult, SessionRequest
 from aioprintora.pagination import PageIterator, Pager, PaginationStats
 from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
-from aioprintora.sandbox import OrderRecord, Partner, Sandbox, WebhookLogRecord
+from aioprintora.sandbox import OrderRecord, Partner, Sandbox, SessionRecord, WebhookLogRecord
 from aioprintora.sync import OrderSync
 from aioprintora.webhooks import (
     SIGNATURE_HEADER,
@@ -342,6 +342,14 @@ async def sandbox() -> None:
             order: OrderRecord = await sb.simulate_checkout(session.id)
             shipped: OrderRecord = await sb.advance_order(order.id, OrderStatus.SHIPPED)
             seeded: list[OrderRecord] = await sb.seed_orders(100, ["paid", "shipped"])
+            later = await client.sessions.create(
+                image_url="https://cdn.example.com/e.png", success_url=SHOP, failed_url=SHOP
+            )
+            opened: SessionRecord = await sb.open_session(later.session_id)
+            cancelled: SessionRecord = await sb.cancel_session(later.session_id)
+            now: float = sb.advance_clock(15 * 60.0) + sb.clock_offset
+            seed: int = sb.seed
+            print(opened.status(now), cancelled.token, seed)
             sb.fail_next(2, "503", method="GET", path="/api/v1/partners/orders")
             sb.set_faults(0.2, ["500", "commit_drop"], seed=3)
             sb.clear_faults()
