@@ -182,14 +182,14 @@ async def test_the_client_sees_a_cancelled_session(sb: Sandbox) -> None:
             success_url="https://shop.example.com/ok",
             failed_url="https://shop.example.com/failed",
         )
-        await sb.cancel_session(session.session_id)
+        await sb.cancel_session(session.id)
         token = await client.sessions.validate_token(session.token or "")
-        details = await client.sessions.get(session.session_id)
+        details = await client.sessions.get(session.id)
     assert (token.is_valid, token.is_completed) == (False, False)
     assert token.status is SessionStatus.CANCELLED
     assert details.status is SessionStatus.CANCELLED
     with pytest.raises(ValueError, match="cancelled"):
-        await sb.simulate_checkout(session.session_id)
+        await sb.simulate_checkout(session.id)
 
 
 # -- 5. the clock control ------------------------------------------------------------------------

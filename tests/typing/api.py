@@ -345,8 +345,8 @@ async def sandbox() -> None:
             later = await client.sessions.create(
                 image_url="https://cdn.example.com/e.png", success_url=SHOP, failed_url=SHOP
             )
-            opened: SessionRecord = await sb.open_session(later.session_id)
-            cancelled: SessionRecord = await sb.cancel_session(later.session_id)
+            opened: SessionRecord = await sb.open_session(later.id)
+            cancelled: SessionRecord = await sb.cancel_session(later.id)
             now: float = sb.advance_clock(15 * 60.0) + sb.clock_offset
             seed: int = sb.seed
             print(opened.status(now), cancelled.token, seed)
