@@ -227,6 +227,34 @@ class _Tally:
         )
 
 
+async def _one(
+    sessions: Sessions, log: Journal | None, tally: _Tally, index: int, request: SessionRequest
+) -> BatchResult:
+    """One row: from the journal when it holds the session, else created (and journaled)."""
+    fp = request.fingerprint() if log is not None else ""
+    if log is not None and request.ref is not None:
+        entry = (await log.lookup([request.ref])).get(request.ref)
+        if entry is not None and entry.session is not None:
+            if entry.fingerprint == fp:
+                return BatchResult(index, request, session=entry.session, journaled=True)
+            conflict = JournalConflictError(
+                f"ref {request.ref!r} was journaled with different content"
+            )
+            return BatchResult(index, request, error=conflict)
+    tally.sent += 1
+    try:
+        session = await sessions.create(**request.create_arguments())
+        result = BatchResult(index, request, session=session)
+    except Exception as exc:  # one bad item must not sink the batch
+        result = BatchResult(index, request, error=exc)
+    if log is not None and request.ref is not None:
+        error = None if result.error is None else describe(result.error)
+        entry = JournalEntry(fp, session=result.session, error=error)
+        # Shielded: once the server made the session, a Ctrl-C must not skip its entry.
+        await asyncio.shield(log.record(request.ref, entry))
+    return result
+
+
 async def _iter_create(
     sessions: Sessions,
     requests: Iterable[SessionRequest | Mapping[str, Any]],
@@ -250,34 +278,10 @@ async def _iter_create(
     results: asyncio.Queue[BatchResult | _Failed | None] = asyncio.Queue()
     tally = _Tally(sessions, total, concurrency)
 
-    async def one(index: int, request: SessionRequest) -> BatchResult:
-        fp = request.fingerprint() if log is not None else ""
-        if log is not None and request.ref is not None:
-            entry = (await log.lookup([request.ref])).get(request.ref)
-            if entry is not None and entry.session is not None:
-                if entry.fingerprint == fp:
-                    return BatchResult(index, request, session=entry.session, journaled=True)
-                conflict = JournalConflictError(
-                    f"ref {request.ref!r} was journaled with different content"
-                )
-                return BatchResult(index, request, error=conflict)
-        tally.sent += 1
-        try:
-            session = await sessions.create(**request.create_arguments())
-            result = BatchResult(index, request, session=session)
-        except Exception as exc:  # one bad item must not sink the batch
-            result = BatchResult(index, request, error=exc)
-        if log is not None and request.ref is not None:
-            error = None if result.error is None else describe(result.error)
-            entry = JournalEntry(fp, session=result.session, error=error)
-            # Shielded: once the server made the session, a Ctrl-C must not skip its entry.
-            await asyncio.shield(log.record(request.ref, entry))
-        return result
-
     async def worker() -> None:
         try:
             for index, request in source:  # shared iterator: each item goes to one worker
-                await results.put(await one(index, request))
+                await results.put(await _one(sessions, log, tally, index, request))
         except Exception as exc:  # the source failed: the whole batch stops
             await results.put(_Failed(exc))
         await results.put(None)

@@ -1,8 +1,9 @@
 """The import journal: ref → session (or error), written as each result arrives.
 
-One entry per :attr:`~aioprintora.bulk.SessionRequest.ref`, JSON in a :class:`~aioprintora.store.Store`:
-the request's fingerprint (a hash of what it asks for), then either the session (with its
-``created_at``) or the error it met. A re-run reads the entry before calling the API:
+One entry per :attr:`~aioprintora.bulk.SessionRequest.ref`, as JSON in a
+:class:`~aioprintora.store.Store`: the request's fingerprint (a hash of what it asks for),
+then either the session (with its ``created_at``) or the error it met. A re-run reads the
+entry before calling the API:
 
 - a session whose fingerprint matches is returned as is, with no request, so the import stays
   exactly-once even after the server has forgotten the idempotency key;
