@@ -111,6 +111,8 @@ class OrderSync:
         self.complete = False
         self._newest = since
         self._walks: list[PaginationStats] = []
+        #: ``(listing, requests)`` for each listing this run read, in order ("all": unfiltered).
+        self.listings: list[tuple[str, int]] = []
 
     @property
     def checkpoint(self) -> datetime | None:
@@ -153,6 +155,7 @@ class OrderSync:
                 yield order
         finally:
             self.requests += pager.stats.pages
+            self.listings.append((status or "all", pager.stats.pages))
             await pager.aclose()
 
     async def _since_walk(self) -> AsyncIterator[Order]:
