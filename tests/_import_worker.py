@@ -1,4 +1,4 @@
-"""A child process for the kill-an-import test: ``python -m tests._import_worker URL KEY N JOURNAL``."""
+"""The child of the kill-an-import test: ``python -m tests._import_worker URL KEY N JOURNAL``."""
 
 from __future__ import annotations
 

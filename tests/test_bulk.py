@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from aioprintora import BadRequestError, PrintoraClient
 from aioprintora.bulk import Progress, SessionRequest, key_for_ref
 from aioprintora.journal import Journal, JournalConflictError
 from aioprintora.ratelimit import Window
-from aioprintora.store import SQLiteStore
 from aioprintora.sandbox import Sandbox
+from aioprintora.store import SQLiteStore
 from aioprintora.sync import OrderSync
 
 from .conftest import FAST_RETRY
@@ -199,9 +198,7 @@ async def test_a_journal_needs_refs_and_refuses_changed_content(
     assert sandbox.session_count() == 2  # cart-0 (before the lazy source failed) and cart-5
 
 
-async def test_errors_are_journaled_and_retried_next_run(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+async def test_errors_are_journaled_and_retried_next_run(sandbox: Sandbox, tmp_path: Path) -> None:
     journal = tmp_path / "import.sqlite"
     async with PrintoraClient(
         sandbox.api_key, base_url=sandbox.base_url, rate_limit=None, max_retries=0
@@ -231,18 +228,18 @@ async def test_a_cancelled_import_loses_nothing_it_created(
 ) -> None:
     journal = tmp_path / "import.sqlite"
     sandbox.fail_next(1_000, "delay:0.02", method="POST")
-    seen: list[int] = []
+    tenth = asyncio.Event()
+
+    def progress(p: Progress) -> None:
+        if p.done >= 10:
+            tenth.set()
+
     task = asyncio.create_task(
         api.sessions.create_many(
-            [_row(i) for i in range(40)],
-            journal=journal,
-            concurrency=2,
-            on_progress=lambda p: seen.append(p.done),
+            [_row(i) for i in range(40)], journal=journal, concurrency=2, on_progress=progress
         )
     )
-    async with asyncio.timeout(10) if hasattr(asyncio, "timeout") else _nothing():
-        while len(seen) < 10:
-            await asyncio.sleep(0.01)
+    await asyncio.wait_for(tenth.wait(), 10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -256,26 +253,18 @@ async def test_a_cancelled_import_loses_nothing_it_created(
     assert journaled + sandbox.session_count() == 40
 
 
-@contextlib.asynccontextmanager
-async def _nothing() -> AsyncIterator[None]:
-    yield
-
-
 async def test_killing_an_import_and_rerunning_makes_exactly_n(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     journal = str(tmp_path / "import.sqlite")
     args = [sys.executable, "-m", "tests._import_worker", str(sandbox.base_url)]
     args += [sandbox.api_key, "80", journal]
-    root = Path(__file__).resolve().parent.parent
-    child = await asyncio.create_subprocess_exec(
-        *args, cwd=root, stdout=asyncio.subprocess.PIPE
-    )
+    root = Path(__file__).parent.parent.absolute()
+    child = await asyncio.create_subprocess_exec(*args, cwd=root, stdout=asyncio.subprocess.PIPE)
     assert child.stdout is not None
-    async with asyncio.timeout(30) if hasattr(asyncio, "timeout") else _nothing():
-        while sandbox.session_count() < 30:
-            line = await child.stdout.readline()
-            assert line, "the import ended before it could be killed"
+    while sandbox.session_count() < 30:
+        line = await asyncio.wait_for(child.stdout.readline(), 30)
+        assert line, "the import ended before it could be killed"
     child.kill()  # SIGKILL: no cleanup, no finally
     await child.wait()
     assert 30 <= sandbox.session_count() < 80
