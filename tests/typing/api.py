@@ -41,7 +41,7 @@ from aioprintora import (
     WebhookStatus,
     __version__,
 )
-from aioprintora.bulk import BatchResult, SessionRequest
+from aioprintora.bulk import BatchResult, Progress, SessionRequest
 from aioprintora.pagination import PageIterator, Pager, PaginationStats
 from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
@@ -124,18 +124,24 @@ async def sessions(client: PrintoraClient) -> None:
 async def bulk(client: PrintoraClient) -> None:
     requests = [
         SessionRequest(
-            image_url=f"https://cdn.example.com/{i}.png", success_url=SHOP, failed_url=SHOP
+            ref=f"cart-{i}",
+            image_url=f"https://cdn.example.com/{i}.png",
+            success_url=SHOP,
+            failed_url=SHOP,
         )
         for i in range(10)
     ]
-    key: str = requests[0].idempotency_key
+    key: str = requests[0].key
+    explicit: str | None = requests[0].idempotency_key
 
-    def progress(done: int, total: int | None, result: BatchResult) -> None:
-        print(done, total, result.ok)
+    def progress(p: Progress) -> None:
+        eta: float | None = p.eta
+        print(p.done, p.total, eta, p.result.ok if p.result else None)
 
     results: list[BatchResult] = await client.sessions.create_many(
-        requests, concurrency=5, on_progress=progress
+        requests, concurrency=5, on_progress=progress, journal="import.sqlite"
     )
+    print(explicit, [r.journaled for r in results])
     for result in results:
         created: Session | None = result.session
         failure: Exception | None = result.error
@@ -248,6 +254,10 @@ async def order_sync(client: PrintoraClient, since: datetime | None) -> datetime
     complete: bool = sync.complete
     scanned: int = sync.scanned
     print(complete, scanned, sync.stats.pages)
+    stateful = OrderSync(client, state="orders.sqlite", full=False)
+    async for order in stateful:
+        print(order.id)
+    print(stateful.requests, stateful.full_run, stateful.listings)
     return sync.checkpoint
 
 
