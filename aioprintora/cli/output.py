@@ -102,12 +102,12 @@ class Output:
             self.document(value)
             return
         data = jsonable(value)
-        table = Table(title=title or None, show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for name in fields or list(data):
-            table.add_row(name, _cell(data.get(name)))
-        self.out.print(table)
+        names = list(fields or data)
+        width = max((len(n) for n in names), default=0)
+        if title:
+            self.out.print(title, style="bold", markup=False)
+        for name in names:
+            self.out.print(f"[bold]{name:<{width}}[/]  {escape(_cell(data.get(name)))}")
 
     def rows(
         self, items: Iterable[Any], columns: Sequence[str], *, title: str = "", footer: str = ""
