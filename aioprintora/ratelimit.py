@@ -268,3 +268,24 @@ class RateLimiter:
         """
         seen = observation(status, headers, self._wall_clock(), self.windows)
         self.apply(seen, self._clock())
+
+    def free_after(self, count: int, now: float) -> float:
+        """Seconds from ``now`` until ``count`` more requests could all have been granted.
+
+        The schedule of a greedy caller: grants that fit now, then one as each counted request
+        expires, each window's pattern repeating a period later. For progress ETAs.
+
+        Args:
+            count: how many requests are still to send.
+            now: the current time on the limiter's monotonic clock.
+        """
+        if count <= 0:
+            return 0.0
+        last = max(now, self._paused_until)
+        for window, log in self._pairs:
+            active = log.active(now)
+            cycles, index = divmod(count - 1, window.limit)
+            free = window.limit - active
+            due = now if index < free else log.kth_newest(active - (index - free))
+            last = max(last, due + cycles * window.period)
+        return last - now

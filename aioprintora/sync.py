@@ -1,31 +1,62 @@
-"""The "what changed since my last run" job, built on :meth:`Orders.iter`.
-
-The orders listing has no "updated since" filter and is sorted by creation, so an old order paid
-today can sit anywhere in it: a sync walks the whole listing (optionally one status) and keeps
-the orders whose ``updated_at`` is newer than the checkpoint. The new checkpoint is the newest
-``updated_at`` the *server* reported, never the local clock, so clock skew cannot lose updates.
+"""The "what changed since my last run" job, in requests proportional to what changed.
 
 ::
 
-    sync = OrderSync(client, since=load_checkpoint())
+    sync = OrderSync(client, state="orders-sync.sqlite")
     async for order in sync:
-        await upsert(order)
-    save_checkpoint(sync.checkpoint)
+        await upsert(order)  # the state is committed once the loop has run to its end
+
+``async for order in sync`` yields every order that is new, or whose status or ``updatedAt``
+changed, since the previous *complete* run recorded in ``state``; a run cut short (crash,
+``break``, an error) commits nothing, and the next run yields its orders again (at-least-once;
+exactly once per complete run).
+
+The listing has no "updated since" filter and is sorted by creation, newest first, so after a
+first full walk a run reads, in this order:
+
+1. the unfiltered listing down to the high-water mark (the newest ``createdAt`` of the last run)
+   minus ``overlap``: the new orders, deduplicated against the ids seen in the overlap window;
+2. each non-terminal status (pending, paid, processing, shipped, in lifecycle order, so an
+   order moving forward during the run is met in a later listing), pending only back to
+   ``pending_max_age``: the in-flight orders, compared with the state;
+3. the terminal listings (delivered, cancelled), only as far back as the oldest in-flight order
+   found in step 2 in no listing: those orders reached the end of their life.
+
+**Assumed** (the reference lists the statuses, not their transitions): orders progress pending →
+paid → processing → shipped → delivered, with cancelled off the path, and delivered and
+cancelled are terminal. An in-flight order found in no listing walked (it moved to a status this
+SDK does not know) stays in the state and makes the run a full one. Pending orders created
+``pending_max_age`` before the high-water mark leave the state, so abandoned carts cannot grow
+it; if one is paid later it is found in step 2 again (a later move straight to a terminal status
+is left to a full run). A change to an order already terminal is seen only by a ``full=True``
+run, which yields every order changed since the previous full run (run one nightly or weekly).
+The state holds in-flight orders, the overlap window's ids and the terminal orders yielded since
+the last full run, never the history.
+
+Without ``state``, ``OrderSync(client, since=...)`` is the older form: a whole walk keeping the
+orders whose ``updatedAt`` is newer than ``since``; :attr:`OrderSync.checkpoint` is the next one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ._sync_state import TERMINAL, Judge, SyncState, Tracked, parse_time
 from .models import Order, OrderStatus
+from .pagination import PaginationStats
+from .store import Store, StoreLike, open_store
 
 if TYPE_CHECKING:
     from .client import PrintoraClient
-    from .pagination import PaginationStats
 
 __all__ = ["OrderSync", "changed"]
+
+_STATE_KEY = "state"
+_IN_FLIGHT = ("pending", "paid", "processing", "shipped")
+_CANCELLABLE = frozenset({"pending", "paid", "processing"})
 
 
 def changed(order: Order, since: datetime | None) -> bool:
@@ -35,58 +66,176 @@ def changed(order: Order, since: datetime | None) -> bool:
 
 
 class OrderSync:
-    """Every order created or updated after ``since``; :attr:`checkpoint` is the next ``since``.
+    """Every order new or changed since the previous complete run; see the module docstring.
 
     Args:
         client: the client to read with.
-        since: the checkpoint of the previous run (None: everything).
-        status: only orders in this status.
+        state: a file path (SQLite) or a :class:`~aioprintora.store.Store` holding the state
+            between runs; without it, the ``since`` form.
+        status: only yield orders now in this status (the state still follows every order).
+        full: walk the whole listing this run (picks up changes to terminal orders).
+        since: the checkpoint of the previous run, for the form without ``state``.
         page_size: orders per request.
+        overlap: how far below the high-water mark to look for late-listed new orders.
+        pending_max_age: pending orders older than this leave the state.
     """
 
     def __init__(
         self,
         client: PrintoraClient,
         *,
-        since: datetime | None = None,
+        state: StoreLike | None = None,
         status: OrderStatus | str | None = None,
+        full: bool = False,
+        since: datetime | None = None,
         page_size: int = 100,
+        overlap: timedelta = timedelta(minutes=2),
+        pending_max_age: timedelta = timedelta(days=7),
     ) -> None:
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware (e.g. datetime.now(timezone.utc))")
+        if since is not None and state is not None:
+            raise ValueError("pass state= or since=, not both")
+        self._client = client
+        self._where = state
+        self.status = None if status is None else str(status)
+        self.full = full
         self.since = since
+        self.page_size = page_size
+        self.overlap = overlap
+        self.pending_max_age = pending_max_age
+        #: Orders read (each listing counted), requests made, and whether the run walked it all.
         self.scanned = 0
+        self.requests = 0
+        self.full_run = False
         self.complete = False
         self._newest = since
-        self._pager = client.orders.iter(status=status, page_size=page_size)
+        self._walks: list[PaginationStats] = []
 
     @property
     def checkpoint(self) -> datetime | None:
-        """The ``since`` of the next run: advanced only once the whole walk has completed.
-
-        A walk stopped half way (crash, cancel, error) keeps the old checkpoint, since orders
-        later in the listing may have changed before the newest stamp seen so far.
-        """
+        """The ``since`` form's next ``since``: advanced only once the whole walk completed."""
         return self._newest if self.complete else self.since
 
     @property
     def stats(self) -> PaginationStats:
-        """What the underlying walk did about offset drift."""
-        return self._pager.stats
+        """What the walks did about offset drift, summed."""
+        total = PaginationStats()
+        for one in self._walks:
+            total.pages += one.pages
+            total.items += one.items
+            total.duplicates_skipped += one.duplicates_skipped
+            total.backtracks += one.backtracks
+            total.possible_gaps += one.possible_gaps
+        return total
 
     def __aiter__(self) -> AsyncIterator[Order]:
-        return self._walk()
+        return self._since_walk() if self._where is None else self._stateful()
 
     async def aclose(self) -> None:
-        """Stop early: cancel the read-ahead request at once instead of letting it finish."""
-        await self._pager.aclose()
+        """Kept for symmetry with pagers: a stopped ``async for`` cancels its own read-ahead."""
 
-    async def _walk(self) -> AsyncIterator[Order]:
-        async for order in self._pager:
-            self.scanned += 1
+    # -- the walks --------------------------------------------------------------------------------
+
+    async def _listing(
+        self, status: str | None, *, bounded: bool = False, floor: datetime | None = None
+    ) -> AsyncGenerator[Order, None]:
+        """One listing, newest first, down to ``floor``; bounded walks read no page ahead."""
+        pager = self._client.orders.iter(
+            status=status, page_size=self.page_size, read_ahead=not bounded
+        )
+        self._walks.append(pager.stats)
+        try:
+            async for order in pager:
+                self.scanned += 1
+                if _older(order, floor):
+                    return
+                yield order
+        finally:
+            self.requests += pager.stats.pages
+            await pager.aclose()
+
+    async def _since_walk(self) -> AsyncIterator[Order]:
+        async for order in self._listing(self.status):
             stamp = order.updated_at or order.created_at
             if stamp is not None and (self._newest is None or stamp > self._newest):
                 self._newest = stamp
             if changed(order, self.since):
                 yield order
         self.complete = True
+
+    async def _stateful(self) -> AsyncIterator[Order]:
+        assert self._where is not None
+        store, owned = open_store(self._where, "order-sync")
+        try:
+            raw = (await store.get_many([_STATE_KEY])).get(_STATE_KEY)
+            old = SyncState.from_bytes(raw)
+            judge = Judge(old, full=self.full or old.hwm is None, overlap=self.overlap)
+            async with aclosing(self._run(judge)) as orders:
+                async for order in orders:
+                    if self.status is None or str(order.status) == self.status:
+                        yield order
+            await self._commit(store, judge)
+        finally:
+            if owned:
+                await store.aclose()
+
+    async def _commit(self, store: Store, judge: Judge) -> None:
+        state = judge.finish(self.pending_max_age)
+        await store.put_many({_STATE_KEY: state.to_bytes()})
+        self.full_run = judge.full
+        self.complete = True
+
+    async def _run(self, judge: Judge) -> AsyncGenerator[Order, None]:
+        old = judge.old
+        if judge.full or old.hwm is None:
+            async for order in self._listing(None):
+                if judge.take(order):
+                    yield order
+            return
+        floor = old.hwm - self.overlap
+        async for order in self._listing(None, bounded=True, floor=floor):
+            if judge.take(order):
+                yield order
+        cutoff = old.hwm - self.pending_max_age
+        # Aged-out pending orders are not looked for (a full run picks them up).
+        tracked = {k: t for k, t in old.inflight.items() if not t.aged(cutoff)}
+        for status in _IN_FLIGHT:
+            pending = status == "pending"
+            walk = self._listing(status, bounded=pending, floor=cutoff if pending else None)
+            async for order in walk:
+                if judge.take(order):
+                    yield order
+        missing = {k: t for k, t in tracked.items() if k not in judge.seen}
+        for status in sorted(TERMINAL, reverse=True):  # delivered first: the usual end
+            wanted = {
+                k: t
+                for k, t in missing.items()
+                if status != "cancelled" or t.status in _CANCELLABLE or t.status not in _IN_FLIGHT
+            }
+            oldest = _oldest(wanted)
+            if not wanted:
+                continue
+            walk = self._listing(status, bounded=True, floor=oldest)
+            async with aclosing(walk):
+                async for order in walk:
+                    if order.id in missing:
+                        del missing[order.id]
+                        if judge.take(order):
+                            yield order
+                        if not missing:
+                            break
+        if missing:  # moved to a status we do not know: only a whole walk finds them
+            judge.go_full()
+            async for order in self._listing(None):
+                if judge.take(order):
+                    yield order
+
+
+def _older(order: Order, floor: datetime | None) -> bool:
+    return floor is not None and order.created_at is not None and order.created_at < floor
+
+
+def _oldest(tracked: dict[str, Tracked]) -> datetime | None:
+    times = [parse_time(t.created_at) for t in tracked.values()]
+    return min((t for t in times if t is not None), default=None)

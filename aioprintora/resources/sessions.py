@@ -13,6 +13,7 @@ from ._base import Resource, decode
 
 if TYPE_CHECKING:
     from ..bulk import BatchResult, ProgressCallback, SessionRequest
+    from ..store import StoreLike
 
 __all__ = ["Sessions", "build_session_body"]
 
@@ -121,23 +122,35 @@ class Sessions(Resource):
         *,
         concurrency: int = 10,
         on_progress: ProgressCallback | None = None,
+        journal: StoreLike | None = None,
+        progress_interval: float = 1.0,
     ) -> list[BatchResult]:
         """Create many sessions concurrently; one result per request, in order.
 
         Args:
-            requests: :class:`~aioprintora.bulk.SessionRequest` objects, or dicts of
-                :meth:`create`'s arguments. Keep the objects to re-run failures safely: each
-                holds its idempotency key.
+            requests: :class:`~aioprintora.bulk.SessionRequest` objects, or dicts of their
+                fields. Give each a ``ref`` (your stable row id): its idempotency key is derived
+                from it, so a re-run never makes a second session.
             concurrency: how many requests are in flight at once (the rate limiter still paces).
-            on_progress: called as ``on_progress(done, total, result)`` after each request.
+            on_progress: called with a :class:`~aioprintora.bulk.Progress` after each request,
+                and every ``progress_interval`` seconds while none finishes.
+            journal: a file path (SQLite) or a :class:`~aioprintora.store.Store`: ref →
+                session is recorded as each result arrives; a re-run returns journaled rows
+                without calling the API. Every request then needs a ``ref`` (else ValueError).
+            progress_interval: seconds between heartbeats of ``on_progress``.
 
         Returns:
             A :class:`~aioprintora.bulk.BatchResult` per request: ``.session`` or ``.error``.
         """
-        from ..bulk import create_sessions
+        from ..bulk import _create
 
-        return await create_sessions(
-            self, requests, concurrency=concurrency, on_progress=on_progress
+        return await _create(
+            self,
+            requests,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            journal=journal,
+            progress_interval=progress_interval,
         )
 
     def iter_create_many(
@@ -146,10 +159,20 @@ class Sessions(Resource):
         *,
         concurrency: int = 10,
         on_progress: ProgressCallback | None = None,
+        journal: StoreLike | None = None,
+        progress_interval: float = 1.0,
     ) -> AsyncIterator[BatchResult]:
-        """Like :meth:`create_many`, yielding each result as soon as it is known."""
-        from ..bulk import iter_create_sessions
+        """Like :meth:`create_many`, yielding each result as soon as it is known.
 
-        return iter_create_sessions(
-            self, requests, concurrency=concurrency, on_progress=on_progress
+        Requests are read lazily, so a generator of a million rows never sits in memory.
+        """
+        from ..bulk import _iter_create
+
+        return _iter_create(
+            self,
+            requests,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            journal=journal,
+            progress_interval=progress_interval,
         )

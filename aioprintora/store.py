@@ -1,0 +1,130 @@
+"""Durable key-value stores for jobs: the import journal and the order-sync state.
+
+A store maps string keys to bytes within one *namespace* (a journal or a sync state), and every
+:meth:`~Store.put` is durable when it returns: a crash or Ctrl-C right after it loses nothing, and
+right before it leaves the old value. That is all the jobs need, so a store is easy to write for
+any database; two ship here:
+
+- :class:`SQLiteStore`: one file, Python's standard library, the default when a job is given a
+  path. Writes are committed one by one (WAL journal), so a killed process leaves it consistent.
+  Meant for one process at a time.
+- :class:`~aioprintora.store_redis.RedisStore` (``pip install aioprintora[redis]``): a Redis
+  hash, for an import spread over several workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Protocol, Union, runtime_checkable
+
+__all__ = ["SQLiteStore", "Store", "StoreLike", "open_store"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the import journal and the order sync need from a durable store."""
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The values stored under ``keys`` (keys never stored are absent from the answer)."""
+
+    async def put_many(self, items: Mapping[str, bytes]) -> None:
+        """Store every item in one atomic, durable write."""
+
+    async def aclose(self) -> None:
+        """Release the store's resources (a store handed to a job is not closed by it)."""
+
+
+StoreLike = Union[str, "os.PathLike[str]", Store]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aioprintora_kv (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID
+"""
+_CHUNK = 500  # SQLite allows 999 bound parameters in older builds
+
+
+class SQLiteStore:
+    """A store in one SQLite file (created when missing); ``namespace`` separates jobs in it.
+
+    Args:
+        path: the database file.
+        namespace: which job's keys these are (a journal and a sync state may share a file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], namespace: str = "default") -> None:
+        self.path = os.fspath(path)
+        self.namespace = namespace
+        # Autocommit mode: each statement is its own transaction unless we open one.
+        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute(_SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r}, namespace={self.namespace!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("this SQLiteStore is closed")
+        return self._db
+
+    # A write is a few milliseconds and a job makes at most a few a second (the rate limit),
+    # so the calls run inline: a thread would let a cancelled job commit after it stopped.
+    async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The values stored under ``keys``."""
+        db, wanted, found = self._conn(), list(keys), {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT key, value FROM aioprintora_kv WHERE namespace = ? AND key IN ({marks})",  # noqa: S608 - only placeholders are interpolated
+                [self.namespace, *chunk],
+            )
+            found.update({key: bytes(value) for key, value in rows})
+        return found
+
+    async def put_many(self, items: Mapping[str, bytes]) -> None:
+        """Store every item in one transaction."""
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO aioprintora_kv (namespace, key, value) VALUES (?, ?, ?)",
+                [(self.namespace, key, value) for key, value in items.items()],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    async def aclose(self) -> None:
+        """Close the file."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (synchronously; idempotent)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def open_store(where: StoreLike, namespace: str) -> tuple[Store, bool]:
+    """``(store, owned)``: a path becomes a :class:`SQLiteStore` we close; a store is used as is."""
+    if isinstance(where, (str, os.PathLike)):
+        return SQLiteStore(where, namespace), True
+    if not isinstance(where, Store):
+        raise TypeError("expected a file path or an aioprintora.store.Store")
+    return where, False
