@@ -11,8 +11,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import attrs
-
 from ..bulk import SessionRequest
 from ..models import UserData
 
@@ -61,12 +59,8 @@ def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> Sess
         quantity = int(quantity) if quantity is not None else None
     except (TypeError, ValueError):
         raise ValueError(f"quantity must be a whole number, not {quantity!r}") from None
-    extra: dict[str, Any] = {}
-    if ref is not None:
-        if "ref" not in attrs.fields_dict(SessionRequest):
-            raise ValueError("--ref needs a newer aioprintora (SessionRequest(ref=...))")
-        extra["ref"] = str(ref)
     return SessionRequest(
+        ref=None if ref is None else str(ref),
         success_url=str(fields["success_url"]),
         failed_url=str(fields["failed_url"]),
         image_url=fields.get("image_url"),
@@ -75,7 +69,6 @@ def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> Sess
         variant_id=fields.get("variant_id"),
         quantity=quantity,
         user_data=UserData(**people) if any(people.values()) else None,
-        **extra,
     )
 
 

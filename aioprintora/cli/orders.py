@@ -10,7 +10,7 @@ import click
 
 from ..models import Order, OrderStatus
 from ._api import Api, api_options
-from .output import jsonable
+from .output import jsonable, to_json
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
@@ -110,3 +110,66 @@ def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
 def _row(order: Order) -> dict[str, Any]:
     data: dict[str, Any] = jsonable(order)
     return data
+
+
+@orders.command()
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file with what the last complete run saw (created on the first run).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON Lines file the new and changed orders are appended to.",
+)
+@click.option("--status", type=_STATUS, help="Only append orders now in this status.")
+@click.option("--full", is_flag=True, help="Walk every order (also sees changes to old ones).")
+@api_options
+def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool) -> None:
+    """Append the orders that are new or changed since the last complete run.
+
+    The first run appends every order. The state is saved only when a run completes: after
+    Ctrl-C or an error the next run appends that run's orders again (at least once; exactly
+    once per complete run). Run it from cron; add --full now and then (e.g. nightly).
+
+    \b
+    Example:
+      aioprintora orders sync --state orders.sqlite -o orders-changes.jsonl
+    """
+    from ..sync import OrderSync
+    from .progress import Meter
+
+    async def work(client: PrintoraClient) -> dict[str, Any]:
+        job = OrderSync(client, state=str(state_path), status=status, full=full)
+        meter = Meter(api.output, "syncing orders", client.limiter)
+        with path.open("a", encoding="utf-8") as file:
+            try:
+                async with meter.running():
+                    async for order in job:
+                        file.write(to_json(order) + "\n")
+                        meter.advance()
+            finally:
+                file.flush()
+                summary = {
+                    "scanned": job.scanned,
+                    "changed": meter.done,
+                    "requests": job.requests,
+                    "full": job.full_run,
+                    "complete": job.complete,
+                }
+                api.output.say(
+                    f"scanned {job.scanned:,} orders in {job.requests:,} requests; "
+                    f"appended {meter.done:,} new or changed to {path}"
+                    + ("" if job.complete else " (stopped: state not saved, next run repeats)")
+                )
+        return summary
+
+    summary = api.run(work)
+    if summary is not None and api.output.json_mode:
+        api.output.document(summary)

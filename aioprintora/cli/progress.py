@@ -15,7 +15,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from .output import Output
-from .ratewatch import RateWatch, max_rate
+from .ratewatch import RateWatch
 
 __all__ = ["Meter", "eta_seconds"]
 
@@ -26,30 +26,30 @@ def eta_seconds(
     elapsed: float,
     *,
     per_request: int = 1,
-    rate_limit: float | None = None,
-    tokens_now: int = 0,
+    limiter: Any = None,
+    now: float = 0.0,
 ) -> float | None:
-    """Seconds left, from the rate so far and the rate limit (None: not known yet).
+    """Seconds left: the pace so far, and never less than the limiter's schedule allows.
 
     Args:
         done: items finished.
         total: items in all (None: unknown).
         elapsed: seconds since the start (rate-limit waits included, so they count).
         per_request: items one request handles (a page of orders; one session).
-        rate_limit: the limiter's long-run requests per second (None: unlimited).
-        tokens_now: requests the limiter would grant at once.
+        limiter: ``client.limiter``; its ``free_after(n, now)`` says when ``n`` more requests
+            could all be granted (any other limiter: the pace alone).
+        now: the limiter's clock.
     """
     if total is None:
         return None
     left = max(0, total - done)
     if left == 0:
         return 0.0
-    observed = left * elapsed / done if done and elapsed > 0 else None
-    bound = None
-    if rate_limit:
-        requests = math.ceil(left / per_request)
-        bound = max(0, requests - tokens_now) / rate_limit
-    known = [v for v in (observed, bound) if v is not None]
+    known = [left * elapsed / done] if done and elapsed > 0 else []
+    free_after = getattr(limiter, "free_after", None)
+    if free_after is not None:
+        with contextlib.suppress(Exception):  # a shared limiter's store may be unreachable
+            known.append(float(free_after(math.ceil(left / per_request), now)))
     return max(known) if known else None
 
 
@@ -77,6 +77,8 @@ class Meter:
         self.per_request = per_request
         self.done = 0
         self.total: int | None = None
+        #: An ETA the job computes itself (``create_many``'s progress), preferred when set.
+        self.known_eta: float | None = None
         self.started = time.monotonic()
         self.live = output.err.is_terminal
         self._note = ""
@@ -101,17 +103,16 @@ class Meter:
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
     def eta(self) -> float | None:
-        """Seconds left (see :func:`eta_seconds`)."""
-        tokens = 0
-        with contextlib.suppress(Exception):
-            tokens = min(self.limiter.remaining(self._watch.clock()))
+        """Seconds left (see :func:`eta_seconds`), or what the job itself estimated."""
+        if self.known_eta is not None:
+            return self.known_eta
         return eta_seconds(
             self.done,
             self.total,
             self.elapsed,
             per_request=self.per_request,
-            rate_limit=max_rate(self.limiter) if self.limiter is not None else None,
-            tokens_now=max(0, tokens),
+            limiter=self.limiter,
+            now=self._watch.clock(),
         )
 
     def advance(self, count: int = 1) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-__all__ = ["RateWatch", "describe_window", "max_rate", "wait_message"]
+__all__ = ["RateWatch", "describe_window", "wait_message"]
 
 _UNITS = ((86_400.0, "day"), (3_600.0, "h"), (60.0, "min"), (1.0, "s"))
 
@@ -25,13 +25,14 @@ def describe_window(limit: int, period: float) -> str:
     return f"{limit}/{period:g}s"
 
 
-def _free_in(limiter: Any, index: int, now: float) -> float | None:
-    """Seconds until window ``index`` frees a slot, when the limiter lets us know."""
-    try:  # the in-process sliding log; any other limiter just gets no countdown
-        log = limiter._logs[index]
-        window = limiter.windows[index]
-        return max(0.0, float(log.kth_newest(window.limit)) - now)
-    except (AttributeError, IndexError, TypeError):
+def _free_in(limiter: Any, now: float) -> float | None:
+    """Seconds until the limiter grants one more request, when it can tell."""
+    free_after = getattr(limiter, "free_after", None)
+    if free_after is None:
+        return None
+    try:
+        return max(0.0, float(free_after(1, now)))
+    except Exception:  # a shared limiter's store may be unreachable: no countdown then
         return None
 
 
@@ -45,26 +46,17 @@ def wait_message(limiter: Any, now: float) -> str | None:
         left = remaining(now)
     except Exception:  # a shared limiter's store may be unreachable: say nothing rather than fail
         return None
-    full = [i for i, count in enumerate(left) if count <= 0]
+    full = [windows[i] for i, count in enumerate(left) if count <= 0]
+    wait = _free_in(limiter, now)
     if not full:
-        paused = getattr(limiter, "_paused_until", None)
-        if isinstance(paused, float) and paused > now:
-            return f"waiting {paused - now:.0f} s: the server asked us to slow down (429)"
+        if wait:  # every window has room, yet no grant: the server paused us (a 429)
+            return f"waiting {wait:.0f} s: the server asked us to slow down (429)"
         return None
-    waits = [(_free_in(limiter, i, now), i) for i in full]
-    known = [(w, i) for w, i in waits if w is not None]
-    window = windows[max(known)[1] if known else full[0]]
+    window = max(full, key=lambda w: w.period)
     limit = describe_window(window.limit, window.period)
-    if known:
-        return f"waiting {max(known)[0]:.0f} s for the rate limit, {limit}"
+    if wait is not None:
+        return f"waiting {wait:.0f} s for the rate limit, {limit}"
     return f"waiting for the rate limit, {limit}"
-
-
-def max_rate(limiter: Any) -> float | None:
-    """The most requests per second the limiter lets through in the long run (None: unlimited)."""
-    windows = getattr(limiter, "windows", ())
-    rates = [w.limit / w.period for w in windows]
-    return min(rates) if rates else None
 
 
 class RateWatch:

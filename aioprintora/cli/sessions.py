@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -88,17 +89,7 @@ def create(
         raise click.UsageError(str(exc)) from None
 
     async def work(client: PrintoraClient) -> Session:
-        return await client.sessions.create(
-            success_url=request.success_url,
-            failed_url=request.failed_url,
-            image_url=request.image_url,
-            creator_id=request.creator_id,
-            merch_id=request.merch_id,
-            variant_id=request.variant_id,
-            quantity=request.quantity,
-            user_data=request.user_data,
-            idempotency_key=request.idempotency_key,
-        )
+        return await client.sessions.create(**request.create_arguments())
 
     session = api.run(work)
     if session is not None:
@@ -122,3 +113,49 @@ def get(api: Api, session_id: str) -> None:
     session = api.run(work)
     if session is not None:
         api.output.record(session)
+
+
+@sessions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--journal",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file recording ref -> session: a re-run skips what was made.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Per-row results as JSON Lines: ref, session_id, redirect_url or error.",
+)
+@api_options
+def import_(
+    api: Api, file: Path, journal: Path, concurrency: int, out_path: Path | None
+) -> None:
+    """Create a session per row of a CSV (header row) or JSON Lines file, exactly once.
+
+    Columns: ref, image_url, creator_id, merch_id, variant_id, quantity, success_url,
+    failed_url, email, first_name, last_name, name (ref, both URLs and one of image_url,
+    creator_id, merch_id required). Each row's idempotency key comes from its ref, and the
+    journal records each session as it is made: stop it with Ctrl-C at any point, re-run the
+    same command, and no row is created twice. Rows that failed are tried again.
+
+    \b
+    Example:
+      aioprintora sessions import carts.csv --journal carts.sqlite --out results.jsonl
+    """
+    from ._import import check_file, run_import
+
+    try:
+        total = check_file(file)
+    except ValueError as exc:
+        raise click.UsageError(f"{file}: {exc}") from None
+
+    async def work(client: PrintoraClient) -> int:
+        return await run_import(client, api.output, file, total, journal, concurrency, out_path)
+
+    failed = api.run(work)
+    if failed:
+        raise click.exceptions.Exit(1)
