@@ -13,7 +13,7 @@ from .errors import describe
 from .progress import Meter
 
 if TYPE_CHECKING:
-    from ..bulk import BatchResult, Progress, SessionRequest
+    from ..bulk import BatchResult, SessionRequest
     from ..client import PrintoraClient
     from .output import Output
 
@@ -83,17 +83,14 @@ async def run_import(
     failed: list[dict[str, Any]] = []
     counts = {"created": 0, "journaled": 0, "failed": 0}
 
-    def on_progress(progress: Progress) -> None:
-        meter.known_eta = progress.eta
-        meter.refresh()
-
     try:
         async with meter.running():
             results = client.sessions.iter_create_many(
                 _requests(path),
                 concurrency=concurrency,
                 journal=str(journal),
-                on_progress=on_progress,
+                # No on_progress: the meter has its own ETA and ticker. (With it, bulk waits in
+                # asyncio.wait_for, which on 3.11 can swallow the cancel Ctrl-C sends.)
             )
             async for result in results:
                 row = result_row(result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -48,14 +49,16 @@ def wait_message(limiter: Any, now: float) -> str | None:
         return None
     full = [windows[i] for i, count in enumerate(left) if count <= 0]
     wait = _free_in(limiter, now)
+    if wait is not None and wait < 1.0:
+        return None  # a blink, not worth a line
     if not full:
         if wait:  # every window has room, yet no grant: the server paused us (a 429)
-            return f"waiting {wait:.0f} s: the server asked us to slow down (429)"
+            return f"waiting {math.ceil(wait)} s: the server asked us to slow down (429)"
         return None
     window = max(full, key=lambda w: w.period)
     limit = describe_window(window.limit, window.period)
     if wait is not None:
-        return f"waiting {wait:.0f} s for the rate limit, {limit}"
+        return f"waiting {math.ceil(wait)} s for the rate limit, {limit}"
     return f"waiting for the rate limit, {limit}"
 
 
