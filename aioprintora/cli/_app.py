@@ -47,7 +47,7 @@ def run(argv: Sequence[str]) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except (errors.Interrupted, click.Abort):
+    except (errors.InterruptedByUserError, click.Abort):
         print("interrupted", file=sys.stderr)
         return errors.INTERRUPTED
     except BrokenPipeError:  # ``aioprintora ... | head``

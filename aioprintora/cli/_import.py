@@ -70,6 +70,7 @@ def result_row(result: BatchResult) -> dict[str, Any]:
 async def run_import(
     client: PrintoraClient,
     output: Output,
+    *,
     path: Path,
     total: int,
     journal: Path,

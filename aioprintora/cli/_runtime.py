@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .errors import Interrupted
+from .errors import InterruptedByUserError
 
 __all__ = ["run_async"]
 
@@ -19,8 +19,9 @@ def run_async(main: Callable[[], Awaitable[T]], *, stop_on_sigterm: bool = False
     """Run ``main()`` in a fresh loop.
 
     Ctrl-C cancels the task instead of raising KeyboardInterrupt wherever the loop happens to be,
-    so files are flushed and connections closed; :class:`Interrupted` is raised afterwards. With
-    ``stop_on_sigterm`` (servers), SIGTERM stops it the same way and returns None: a requested stop.
+    so files are flushed and connections closed; :class:`InterruptedByUserError` is raised
+    afterwards. With ``stop_on_sigterm`` (servers), SIGTERM stops it the same way and returns
+    None: a requested stop.
     """
     got: list[int] = []
 
@@ -51,7 +52,7 @@ def run_async(main: Callable[[], Awaitable[T]], *, stop_on_sigterm: bool = False
             raise
         result = None
     except KeyboardInterrupt:  # Ctrl-C before the handler was in place
-        raise Interrupted from None
+        raise InterruptedByUserError from None
     if signal.SIGINT in got:
-        raise Interrupted
+        raise InterruptedByUserError
     return result

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import APIConnectionError, APIError, PrintoraError
 
-__all__ = ["API_ERROR", "INTERRUPTED", "OK", "USAGE", "Interrupted", "describe"]
+__all__ = ["API_ERROR", "INTERRUPTED", "OK", "USAGE", "InterruptedByUserError", "describe"]
 
 OK = 0
 API_ERROR = 1
@@ -22,7 +22,7 @@ USAGE = 2
 INTERRUPTED = 130
 
 
-class Interrupted(Exception):
+class InterruptedByUserError(Exception):
     """Ctrl-C reached the command; it has already stopped cleanly."""
 
 

@@ -68,7 +68,11 @@ class _Listener:
                 raise RuntimeError(f"{self.forward_to} answered {response.status}")
 
     def show(
-        self, status: int, outcome: dict[str, str], event: WebhookEvent | None, forwarded: int | None
+        self,
+        status: int,
+        outcome: dict[str, str],
+        event: WebhookEvent | None,
+        forwarded: int | None,
     ) -> None:
         if self.output.json_mode:
             record: dict[str, object] = {"status": status, "outcome": outcome}
@@ -95,7 +99,7 @@ class _Listener:
 
 
 async def _serve(
-    secret: str, host: str, port: int, path: str, forward_to: str | None, output: Output
+    *, secret: str, host: str, port: int, path: str, forward_to: str | None, output: Output
 ) -> None:
     import aiohttp
     from aiohttp import web
@@ -152,7 +156,7 @@ async def _serve(
 )
 @click.option("--json", "json_mode", is_flag=True, help="One JSON line per delivery.")
 def listen(
-    host: str, port: int, path: str, forward_to: str | None, secret: str | None, json_mode: bool
+    *, host: str, port: int, path: str, forward_to: str | None, secret: str | None, json_mode: bool
 ) -> None:
     """Receive webhooks locally: verify each signature, print the event, optionally forward it.
 
@@ -168,7 +172,15 @@ def listen(
     output = Output(json_mode)
     try:
         run_async(
-            lambda: _serve(secret, host, port, path, forward_to, output), stop_on_sigterm=True
+            lambda: _serve(
+                secret=secret,
+                host=host,
+                port=port,
+                path=path,
+                forward_to=forward_to,
+                output=output,
+            ),
+            stop_on_sigterm=True,
         )
     except OSError as exc:  # the port is taken, the host is not ours...
         output.error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")

@@ -1,4 +1,5 @@
-"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for machines.
+"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
+machines.
 
 With ``--json`` a command prints one JSON document, or JSON Lines when it streams; everything
 meant for people only (progress, rate-limit waits, summaries of streams) goes to stderr, so

@@ -152,9 +152,7 @@ class Meter:
                 console=self.output.err,
                 transient=False,
             )
-            self._task = self._progress.add_task(
-                self.label, total=None, rate="", eta="", note=""
-            )
+            self._task = self._progress.add_task(self.label, total=None, rate="", eta="", note="")
             self._progress.start()
         try:
             async with self._watch.running():

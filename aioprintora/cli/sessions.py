@@ -43,6 +43,7 @@ def sessions() -> None:
 @api_options
 def create(
     api: Api,
+    *,
     image_url: str | None,
     creator_id: str | None,
     merch_id: str | None,
@@ -131,9 +132,7 @@ def get(api: Api, session_id: str) -> None:
     help="Per-row results as JSON Lines: ref, session_id, redirect_url or error.",
 )
 @api_options
-def import_(
-    api: Api, file: Path, journal: Path, concurrency: int, out_path: Path | None
-) -> None:
+def import_(api: Api, file: Path, journal: Path, concurrency: int, out_path: Path | None) -> None:
     """Create a session per row of a CSV (header row) or JSON Lines file, exactly once.
 
     Columns: ref, image_url, creator_id, merch_id, variant_id, quantity, success_url,
@@ -154,7 +153,15 @@ def import_(
         raise click.UsageError(f"{file}: {exc}") from None
 
     async def work(client: PrintoraClient) -> int:
-        return await run_import(client, api.output, file, total, journal, concurrency, out_path)
+        return await run_import(
+            client,
+            api.output,
+            path=file,
+            total=total,
+            journal=journal,
+            concurrency=concurrency,
+            out_path=out_path,
+        )
 
     failed = api.run(work)
     if failed:

@@ -8,7 +8,12 @@ from aioprintora.sandbox import Sandbox
 
 from ._run import cli_env, run
 
-SHOP = ("--success-url", "https://shop.example.com/ok", "--failed-url", "https://shop.example.com/no")
+SHOP = (
+    "--success-url",
+    "https://shop.example.com/ok",
+    "--failed-url",
+    "https://shop.example.com/no",
+)
 
 
 async def test_sessions_create_then_get(sandbox: Sandbox) -> None:

@@ -39,7 +39,7 @@ async def test_export_5000_orders_in_both_formats(sandbox: Sandbox, tmp_path: Pa
     records = [json.loads(line) for line in jsonl_path.read_text().splitlines()]
     assert len(records) == 5000 and {r["id"] for r in records} == ids
     assert all(list(r) == COLUMNS for r in records)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "orders.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "orders.jsonl"]  # noqa: ASYNC240
 
 
 async def test_ctrl_c_keeps_whole_rows_and_the_wait_is_announced(
@@ -68,4 +68,4 @@ async def test_ctrl_c_keeps_whole_rows_and_the_wait_is_announced(
     assert 100 <= len(rows) < 1000
     assert all(len(r) == len(COLUMNS) and r["id"] and r["updated_at"] for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)
-    assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]  # noqa: ASYNC240 - no temp left

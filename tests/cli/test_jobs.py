@@ -38,7 +38,9 @@ async def test_import_killed_half_way_then_rerun_creates_each_row_once(
     _write_rows(rows)
     args = ("sessions", "import", str(rows), "--journal", str(journal), "--out", str(results))
     # Slow enough to stop half way; the re-run gets the raised limit.
-    proc = await start(*args, "--concurrency", "4", env=cli_env(sandbox, PRINTORA_RATE_LIMIT="40/s"))
+    proc = await start(
+        *args, "--concurrency", "4", env=cli_env(sandbox, PRINTORA_RATE_LIMIT="40/s")
+    )
     for _ in range(600):
         if sandbox.session_count() >= ROWS // 2 or proc.returncode is not None:
             break
@@ -76,7 +78,12 @@ async def test_a_bad_row_refuses_the_file_before_sending(sandbox: Sandbox, tmp_p
     good |= {"success_url": "https://s.example.com/ok", "failed_url": "https://s.example.com/no"}
     rows.write_text(json.dumps(good) + "\n" + json.dumps({**good, "ref": "b", "image_url": "x"}))
     done = await run(
-        "sessions", "import", str(rows), "--journal", str(tmp_path / "j.sqlite"), env=cli_env(sandbox)
+        "sessions",
+        "import",
+        str(rows),
+        "--journal",
+        str(tmp_path / "j.sqlite"),
+        env=cli_env(sandbox),
     )
     assert done.code == 2 and "line 2" in done.err and "image_url" in done.err
     assert len(sandbox.requests) == 0

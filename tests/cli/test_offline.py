@@ -33,7 +33,7 @@ sys.exit(main())
 
 
 def test_without_the_extra_it_says_what_to_install() -> None:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", _WITHOUT_CLICK, "orders", "list"],
         capture_output=True,
         text=True,
@@ -85,7 +85,9 @@ def test_rate_limits_parse() -> None:
     for bad in ("60", "60/fortnight", "x/min", "60/"):
         with pytest.raises(ValueError, match="is not a rate"):
             parse_rate_limit([bad])
-    assert [describe_window(w.limit, w.period) for w in parse_rate_limit(["1/2s", "9/h"]) or ()] == [
+    assert [
+        describe_window(w.limit, w.period) for w in parse_rate_limit(["1/2s", "9/h"]) or ()
+    ] == [
         "1/2s",
         "9/h",
     ]

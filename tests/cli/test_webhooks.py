@@ -92,7 +92,10 @@ async def test_listen_verifies_prints_forwards_and_rejects_a_forgery(
 
         forged = json.dumps({"sessionId": "x", "event": "order.paid"}).encode()
         headers = {SIGNATURE_HEADER: sign_payload(forged, "whsec_not_the_secret")}
-        async with aiohttp.ClientSession() as http, http.post(url, data=forged, headers=headers) as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, data=forged, headers=headers) as r,
+        ):
             assert r.status == 401
         rejected = json.loads(await asyncio.wait_for(proc.stdout.readline(), 10))
         assert rejected["status"] == 401 and "event" not in rejected
