@@ -287,17 +287,18 @@ async def _iter_create(
         await results.put(None)
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    getter: asyncio.Task[BatchResult | _Failed | None] | None = None
     try:
         running = len(workers)
         while running:
-            if on_progress is None:
-                item = await results.get()
-            else:
-                try:
-                    item = await asyncio.wait_for(results.get(), progress_interval)
-                except asyncio.TimeoutError:
+            # asyncio.wait, not wait_for: before 3.12 wait_for can swallow a cancellation.
+            getter = getter or asyncio.create_task(results.get())
+            timeout = None if on_progress is None else progress_interval
+            if not (await asyncio.wait({getter}, timeout=timeout))[0]:
+                if on_progress is not None:
                     on_progress(tally.progress(None))
-                    continue
+                continue
+            item, getter = getter.result(), None
             if item is None:
                 running -= 1
                 continue
@@ -308,9 +309,10 @@ async def _iter_create(
                 on_progress(tally.progress(item))
             yield item
     finally:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        for task in [*workers, getter]:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*workers, *([getter] if getter else []), return_exceptions=True)
         if owned and store is not None:
             await store.aclose()
 

@@ -111,6 +111,9 @@ class OrderSync:
         self.complete = False
         self._newest = since
         self._walks: list[PaginationStats] = []
+        self._run_gen: AsyncGenerator[Order, None] | None = None
+        #: ``(listing, requests)`` for each listing this run read, in order ("all": unfiltered).
+        self.listings: list[tuple[str, int]] = []
 
     @property
     def checkpoint(self) -> datetime | None:
@@ -130,10 +133,13 @@ class OrderSync:
         return total
 
     def __aiter__(self) -> AsyncIterator[Order]:
-        return self._since_walk() if self._where is None else self._stateful()
+        self._run_gen = self._since_walk() if self._where is None else self._stateful()
+        return self._run_gen
 
     async def aclose(self) -> None:
-        """Kept for symmetry with pagers: a stopped ``async for`` cancels its own read-ahead."""
+        """Stop early: cancel any read-ahead request now; the state is not committed."""
+        if self._run_gen is not None:
+            await self._run_gen.aclose()
 
     # -- the walks --------------------------------------------------------------------------------
 
@@ -153,18 +159,20 @@ class OrderSync:
                 yield order
         finally:
             self.requests += pager.stats.pages
+            self.listings.append((status or "all", pager.stats.pages))
             await pager.aclose()
 
-    async def _since_walk(self) -> AsyncIterator[Order]:
-        async for order in self._listing(self.status):
-            stamp = order.updated_at or order.created_at
-            if stamp is not None and (self._newest is None or stamp > self._newest):
-                self._newest = stamp
-            if changed(order, self.since):
-                yield order
+    async def _since_walk(self) -> AsyncGenerator[Order, None]:
+        async with aclosing(self._listing(self.status)) as walk:
+            async for order in walk:
+                stamp = order.updated_at or order.created_at
+                if stamp is not None and (self._newest is None or stamp > self._newest):
+                    self._newest = stamp
+                if changed(order, self.since):
+                    yield order
         self.complete = True
 
-    async def _stateful(self) -> AsyncIterator[Order]:
+    async def _stateful(self) -> AsyncGenerator[Order, None]:
         assert self._where is not None
         store, owned = open_store(self._where, "order-sync")
         try:
@@ -189,23 +197,26 @@ class OrderSync:
     async def _run(self, judge: Judge) -> AsyncGenerator[Order, None]:
         old = judge.old
         if judge.full or old.hwm is None:
-            async for order in self._listing(None):
-                if judge.take(order):
-                    yield order
+            async with aclosing(self._listing(None)) as walk:
+                async for order in walk:
+                    if judge.take(order):
+                        yield order
             return
         floor = old.hwm - self.overlap
-        async for order in self._listing(None, bounded=True, floor=floor):
-            if judge.take(order):
-                yield order
+        async with aclosing(self._listing(None, bounded=True, floor=floor)) as walk:
+            async for order in walk:
+                if judge.take(order):
+                    yield order
         cutoff = old.hwm - self.pending_max_age
         # Aged-out pending orders are not looked for (a full run picks them up).
         tracked = {k: t for k, t in old.inflight.items() if not t.aged(cutoff)}
         for status in _IN_FLIGHT:
             pending = status == "pending"
             walk = self._listing(status, bounded=pending, floor=cutoff if pending else None)
-            async for order in walk:
-                if judge.take(order):
-                    yield order
+            async with aclosing(walk):
+                async for order in walk:
+                    if judge.take(order):
+                        yield order
         missing = {k: t for k, t in tracked.items() if k not in judge.seen}
         for status in sorted(TERMINAL, reverse=True):  # delivered first: the usual end
             wanted = {
@@ -227,9 +238,10 @@ class OrderSync:
                             break
         if missing:  # moved to a status we do not know: only a whole walk finds them
             judge.go_full()
-            async for order in self._listing(None):
-                if judge.take(order):
-                    yield order
+            async with aclosing(self._listing(None)) as walk:
+                async for order in walk:
+                    if judge.take(order):
+                        yield order
 
 
 def _older(order: Order, floor: datetime | None) -> bool:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import attrs
 import pytest
 
 from aioprintora import BadRequestError, PrintoraClient
-from aioprintora.bulk import SessionRequest
+from aioprintora.bulk import Progress, SessionRequest, key_for_ref
+from aioprintora.journal import Journal, JournalConflictError
+from aioprintora.ratelimit import Window
+from aioprintora.store import SQLiteStore
 from aioprintora.sandbox import Sandbox
 from aioprintora.sync import OrderSync
 
@@ -36,7 +45,7 @@ async def test_a_thousand_creates_with_faults_make_exactly_a_thousand_sessions(
         results = await api.sessions.create_many(
             [_request(i) for i in range(1_000)],
             concurrency=20,
-            on_progress=lambda done, total, _: progress.append(done),
+            on_progress=lambda p: progress.append(p.done) if p.result is not None else None,
         )
     sandbox.clear_faults()
     assert [r.index for r in results] == list(range(1_000))
@@ -115,3 +124,184 @@ async def test_an_unfinished_sync_keeps_the_old_checkpoint(
     assert sync.checkpoint == since
     with pytest.raises(ValueError, match="aware"):
         OrderSync(api, since=datetime(2000, 1, 1))
+
+
+# -- exactly-once imports: refs, the journal, progress -------------------------------------------
+
+
+def _row(i: int, image: str | None = None) -> SessionRequest:
+    return SessionRequest(
+        ref=f"cart-{i}",
+        image_url=image or f"https://img.example/{i}.png",
+        success_url="https://shop.example/ok",
+        failed_url="https://shop.example/failed",
+    )
+
+
+def test_a_ref_derives_the_key_and_nothing_else_does() -> None:
+    assert _row(1).idempotency_key is None
+    assert _row(1).key == _row(1).key == key_for_ref("cart-1")
+    assert _row(1).key != _row(2).key
+    other = uuid.uuid4()
+    assert attrs.evolve(_row(1), ref_namespace=other).key == key_for_ref("cart-1", other)
+    assert attrs.evolve(_row(1), idempotency_key="mine").key == "mine"
+    plain = _request(1)
+    assert plain.idempotency_key is None and plain.key == plain.key  # random, made once
+    assert plain.key != _request(1).key
+    with pytest.raises(ValueError, match="ref"):
+        SessionRequest(success_url="https://a/b", failed_url="https://a/c", ref="")
+
+
+async def test_rebuilt_requests_with_refs_never_duplicate(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    # A script that rebuilds its rows on every run: without a journal, the derived keys replay.
+    await api.sessions.create_many([_row(i) for i in range(10)])
+    again = await api.sessions.create_many([_row(i) for i in range(10)])
+    assert all(r.ok and not r.journaled for r in again)
+    assert sandbox.session_count() == 10
+
+
+async def test_a_journal_answers_a_rerun_without_requests(
+    api: PrintoraClient, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    journal = tmp_path / "import.sqlite"
+    first = await api.sessions.create_many([_row(i) for i in range(12)], journal=journal)
+    posts = sum(1 for r in sandbox.requests if r.method == "POST")
+    sandbox.reset()  # the server forgot every key: only the journal knows
+    again = await api.sessions.create_many([_row(i) for i in range(12)], journal=journal)
+    assert sum(1 for r in sandbox.requests if r.method == "POST") == 0 or posts == 12
+    assert sandbox.session_count() == 0
+    assert all(r.journaled for r in again)
+    assert [r.session for r in again] == [r.session for r in first]
+    assert all(r.session and r.session.created_at for r in again)  # the link's age is known
+
+
+async def test_a_journal_needs_refs_and_refuses_changed_content(
+    api: PrintoraClient, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    journal = tmp_path / "import.sqlite"
+    with pytest.raises(ValueError, match="ref"):
+        await api.sessions.create_many([_row(0), _request(1)], journal=journal)
+    assert sandbox.session_count() == 0
+
+    def lazy() -> Iterator[SessionRequest]:
+        yield _row(0)
+        yield _request(1)
+
+    with pytest.raises(ValueError, match="ref"):
+        await api.sessions.create_many(lazy(), journal=journal, concurrency=1)
+    await api.sessions.create_many([_row(5)], journal=journal)
+    changed = await api.sessions.create_many(
+        [_row(5, image="https://img.example/other.png")], journal=journal
+    )
+    assert isinstance(changed[0].error, JournalConflictError)
+    assert sandbox.session_count() == 2  # cart-0 (before the lazy source failed) and cart-5
+
+
+async def test_errors_are_journaled_and_retried_next_run(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    journal = tmp_path / "import.sqlite"
+    async with PrintoraClient(
+        sandbox.api_key, base_url=sandbox.base_url, rate_limit=None, max_retries=0
+    ) as api:
+        sandbox.fail_next(1, "503", method="POST")
+        first = await api.sessions.create_many([_row(i) for i in range(3)], concurrency=1)
+        assert [r.ok for r in first] == [False, True, True]  # no journal yet: just the error
+        sandbox.fail_next(1, "503", method="POST")
+        second = await api.sessions.create_many(
+            [_row(i) for i in range(3, 6)], journal=journal, concurrency=1
+        )
+        assert [r.ok for r in second] == [False, True, True]
+        store = SQLiteStore(journal, "session-import")
+        entries = await Journal(store).lookup(["cart-3", "cart-4"])
+        await store.aclose()
+        assert entries["cart-3"].error and entries["cart-3"].session is None
+        assert entries["cart-4"].session is not None
+        third = await api.sessions.create_many(
+            [_row(i) for i in range(3, 6)], journal=journal, concurrency=1
+        )
+    assert [(r.ok, r.journaled) for r in third] == [(True, False), (True, True), (True, True)]
+    assert sandbox.session_count() == 5  # cart-0's failure made none
+
+
+async def test_a_cancelled_import_loses_nothing_it_created(
+    api: PrintoraClient, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    journal = tmp_path / "import.sqlite"
+    sandbox.fail_next(1_000, "delay:0.02", method="POST")
+    seen: list[int] = []
+    task = asyncio.create_task(
+        api.sessions.create_many(
+            [_row(i) for i in range(40)],
+            journal=journal,
+            concurrency=2,
+            on_progress=lambda p: seen.append(p.done),
+        )
+    )
+    async with asyncio.timeout(10) if hasattr(asyncio, "timeout") else _nothing():
+        while len(seen) < 10:
+            await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    made = sandbox.session_count()
+    assert 10 <= made < 40
+    sandbox.clear_faults()
+    sandbox.reset()  # prove the journal, not the server's keys, carries the re-run
+    rerun = await api.sessions.create_many([_row(i) for i in range(40)], journal=journal)
+    journaled = sum(r.journaled for r in rerun)
+    assert journaled >= made - 2  # at most the in-flight pair was cut before its entry
+    assert journaled + sandbox.session_count() == 40
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
+async def test_killing_an_import_and_rerunning_makes_exactly_n(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    journal = str(tmp_path / "import.sqlite")
+    args = [sys.executable, "-m", "tests._import_worker", str(sandbox.base_url)]
+    args += [sandbox.api_key, "80", journal]
+    root = Path(__file__).resolve().parent.parent
+    child = await asyncio.create_subprocess_exec(
+        *args, cwd=root, stdout=asyncio.subprocess.PIPE
+    )
+    assert child.stdout is not None
+    async with asyncio.timeout(30) if hasattr(asyncio, "timeout") else _nothing():
+        while sandbox.session_count() < 30:
+            line = await child.stdout.readline()
+            assert line, "the import ended before it could be killed"
+    child.kill()  # SIGKILL: no cleanup, no finally
+    await child.wait()
+    assert 30 <= sandbox.session_count() < 80
+    rerun = await asyncio.create_subprocess_exec(*args, cwd=root, stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(rerun.communicate(), 60)
+    assert rerun.returncode == 0
+    assert sandbox.session_count() == 80
+    assert b"ok 80" in out
+
+
+async def test_progress_has_an_eta_and_heartbeats_while_the_limiter_waits(
+    sandbox: Sandbox,
+) -> None:
+    calls: list[Progress] = []
+    async with PrintoraClient(
+        sandbox.api_key, base_url=sandbox.base_url, rate_limit=[Window(5, 1.0)]
+    ) as api:
+        await api.sessions.create_many(
+            [_row(i) for i in range(12)],
+            concurrency=6,
+            on_progress=calls.append,
+            progress_interval=0.1,
+        )
+    assert [p.done for p in calls if p.result is not None] == list(range(1, 13))
+    assert any(p.result is None for p in calls)  # it spoke during the limiter's waits
+    first = next(p for p in calls if p.result is not None)
+    # 12 rows at 5 per second: after the first burst the limiter knows about 1 s remains.
+    assert first.eta is not None and 0.8 <= first.eta <= 2.5
+    assert calls[-1].eta == 0.0 and calls[-1].created == 12
