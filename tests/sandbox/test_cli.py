@@ -63,15 +63,16 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
     assert code == 0
 
 
-def test_parser_has_the_sandbox_subcommand_with_its_defaults() -> None:
-    args = cli.build_parser().parse_args(["sandbox"])
-    assert (args.host, args.port, args.seed, args.orders) == ("127.0.0.1", 8080, None, 0)
-    assert (args.no_rate_limits, args.webhook_time_scale) == (False, 1.0)
-    assert args.handler is cli.run_sandbox
+def test_the_sandbox_command_keeps_its_options_and_defaults() -> None:
+    from aioprintora.cli.local import sandbox
+
+    params = sandbox.make_context("sandbox", []).params
+    expected = {"host": "127.0.0.1", "port": 8080, "seed": None, "orders": 0}
+    expected |= {"no_rate_limits": False, "webhook_time_scale": 1.0}
+    assert {name: params[name] for name in expected} == expected
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        cli.main([])
-    assert exc.value.code == 2
-    assert "required: COMMAND" in capsys.readouterr().err
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "Usage: aioprintora [OPTIONS] COMMAND" in err and "sandbox" in err

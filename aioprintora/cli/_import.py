@@ -1,0 +1,117 @@
+"""The engine of ``sessions import``: check the whole file, then stream it into the journaled
+``iter_create_many``, with progress and per-row results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..resources.sessions import build_session_body
+from ._rows import AtomicWriter, read_rows, session_request
+from .errors import describe
+from .progress import Meter
+
+if TYPE_CHECKING:
+    from ..bulk import BatchResult, SessionRequest
+    from ..client import PrintoraClient
+    from .output import Output
+
+__all__ = ["RESULT_COLUMNS", "check_file", "result_row", "run_import"]
+
+RESULT_COLUMNS = ("ref", "session_id", "redirect_url", "error", "journaled")
+
+
+def _requests(path: Path) -> Iterator[SessionRequest]:
+    for number, row in read_rows(path):
+        try:
+            request = session_request(row)
+            args = request.create_arguments()
+            args.pop("idempotency_key")
+            build_session_body(**args)  # the SDK's own checks, before anything is sent
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+        yield request
+
+
+def check_file(path: Path) -> int:
+    """Read every row once, refusing the file on the first bad one; the number of rows.
+
+    Nothing is kept but the refs, so a file of millions of rows is checked in little memory.
+    """
+    refs: set[str] = set()
+    for count, request in enumerate(_requests(path), 1):
+        assert request.ref is not None
+        if request.ref in refs:
+            raise ValueError(f"row {count}: ref {request.ref!r} appears twice")
+        refs.add(request.ref)
+    if not refs:
+        raise ValueError("no rows")
+    return len(refs)
+
+
+def result_row(result: BatchResult) -> dict[str, Any]:
+    """One line of the results file."""
+    session = result.session
+    error = result.error
+    if error is not None:
+        from ..errors import PrintoraError
+
+        text = describe(error) if isinstance(error, PrintoraError) else f"{error}"
+    return {
+        "ref": result.request.ref,
+        "session_id": session.id if session else None,
+        "redirect_url": session.redirect_url if session else None,
+        "error": None if error is None else text,
+        "journaled": result.journaled,
+    }
+
+
+async def run_import(
+    client: PrintoraClient,
+    output: Output,
+    *,
+    path: Path,
+    total: int,
+    journal: Path,
+    concurrency: int,
+    out_path: Path | None,
+) -> int:
+    """Import ``path``; returns how many rows failed (each is retried by the next run)."""
+    meter = Meter(output, "importing sessions", client.limiter)
+    meter.set_total(total)
+    writer = AtomicWriter(out_path, "jsonl", RESULT_COLUMNS) if out_path else None
+    failed: list[dict[str, Any]] = []
+    counts = {"created": 0, "journaled": 0, "failed": 0}
+
+    try:
+        async with meter.running():
+            results = client.sessions.iter_create_many(
+                _requests(path),
+                concurrency=concurrency,
+                journal=str(journal),
+                # No on_progress: the meter has its own ETA and ticker. (With it, bulk waits in
+                # asyncio.wait_for, which on 3.11 can swallow the cancel Ctrl-C sends.)
+            )
+            async for result in results:
+                row = result_row(result)
+                kind = "failed" if not result.ok else "journaled" if result.journaled else "created"
+                counts[kind] += 1
+                if writer is not None:
+                    writer.write(row)
+                if output.json_mode:
+                    output.json_line(row)
+                if not result.ok:
+                    failed.append(row)
+                meter.advance()
+    finally:
+        if writer is not None:
+            writer.commit()  # whole rows, even when stopped
+        output.say(
+            f"imported {meter.done:,} of {total:,} rows: {counts['created']:,} created, "
+            f"{counts['journaled']:,} already in the journal, {counts['failed']:,} failed "
+            f"({meter.elapsed:.1f} s)"
+        )
+    if failed and not output.json_mode:
+        output.rows(failed[:50], ("ref", "error"), title="failed rows (re-run to retry them)")
+    return len(failed)

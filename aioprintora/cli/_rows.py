@@ -1,0 +1,147 @@
+"""Files in and out: import rows (CSV or JSON Lines) and an atomic, always-valid export writer."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from ..bulk import SessionRequest
+from ..models import UserData
+
+__all__ = ["IMPORT_COLUMNS", "AtomicWriter", "read_rows", "session_request"]
+
+#: The columns of an import file; ``ref``, both URLs and one flow column are required.
+IMPORT_COLUMNS = (
+    "ref",
+    "image_url",
+    "creator_id",
+    "merch_id",
+    "variant_id",
+    "quantity",
+    "success_url",
+    "failed_url",
+    "email",
+    "first_name",
+    "last_name",
+    "name",
+)
+_USER_DATA = ("email", "first_name", "last_name", "name")
+
+
+def _blank(value: Any) -> Any:
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> SessionRequest:
+    """One import row (flat, or with ``user_data`` nested) as a request (raises ValueError)."""
+    fields = {k: _blank(v) for k, v in row.items()}
+    unknown = set(fields) - set(IMPORT_COLUMNS) - {"user_data"}
+    if unknown:
+        raise ValueError(f"unknown column(s): {', '.join(sorted(unknown))}")
+    ref = fields.get("ref")
+    if require_ref and not ref:
+        raise ValueError("every row needs a ref (the key that makes re-runs safe)")
+    for name in ("success_url", "failed_url"):
+        if not fields.get(name):
+            raise ValueError(f"{name} is required")
+    nested = fields.get("user_data") or {}
+    if not isinstance(nested, Mapping):
+        raise ValueError("user_data must be an object")
+    people = {k: fields.get(k) or _blank(nested.get(k)) for k in _USER_DATA}
+    quantity = fields.get("quantity")
+    try:
+        quantity = int(quantity) if quantity is not None else None
+    except (TypeError, ValueError):
+        raise ValueError(f"quantity must be a whole number, not {quantity!r}") from None
+    return SessionRequest(
+        ref=None if ref is None else str(ref),
+        success_url=str(fields["success_url"]),
+        failed_url=str(fields["failed_url"]),
+        image_url=fields.get("image_url"),
+        creator_id=fields.get("creator_id"),
+        merch_id=fields.get("merch_id"),
+        variant_id=fields.get("variant_id"),
+        quantity=quantity,
+        user_data=UserData(**people) if any(people.values()) else None,
+    )
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` from a CSV file with a header row, or JSON Lines (``.jsonl``/``.ndjson``)."""
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+            for number, line in enumerate(file, 1):
+                if line.strip():
+                    try:
+                        row = json.loads(line)
+                    except ValueError as exc:
+                        raise ValueError(f"line {number}: not JSON ({exc})") from None
+                    if not isinstance(row, dict):
+                        raise ValueError(f"line {number}: not a JSON object")
+                    yield number, row
+            return
+        reader = csv.DictReader(file)
+        if reader.fieldnames is None:
+            return
+        for row in reader:
+            if None in row:
+                raise ValueError(f"line {reader.line_num}: more cells than header columns")
+            yield reader.line_num, dict(row)
+
+
+class AtomicWriter:
+    """Rows to a temporary file beside ``path``, renamed over it by :meth:`commit`.
+
+    Each row is written whole, so whatever has been written when a command stops (Ctrl-C, an API
+    error) is valid CSV or JSON Lines; a re-run replaces the old file in one rename.
+
+    Args:
+        path: the destination.
+        fmt: ``csv`` or ``jsonl``.
+        columns: the CSV header (and the keys kept per row).
+    """
+
+    def __init__(self, path: Path, fmt: str, columns: Sequence[str]) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.columns = tuple(columns)
+        self.count = 0
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        self._tmp = Path(tmp)
+        self._file: IO[str] = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self._csv = csv.DictWriter(self._file, self.columns) if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writeheader()
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        """Append one row (JSON-ready values)."""
+        if self._csv is not None:
+            self._csv.writerow({k: _csv_cell(row.get(k)) for k in self.columns})
+        else:
+            self._file.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.count += 1
+
+    def commit(self) -> None:
+        """Flush to disk and rename over the destination."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self._tmp, self.path)
+
+    def discard(self) -> None:
+        """Drop the temporary file; the destination is left as it was."""
+        self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value

@@ -1,0 +1,187 @@
+"""``aioprintora webhooks listen``: a local receiver that verifies, prints and forwards deliveries.
+
+It is the SDK's own :class:`~aioprintora.webhooks.WebhookReceiver` behind a small aiohttp app:
+signatures are checked on the raw bytes, duplicates are answered without running again, and
+with ``--forward-to`` the raw verified delivery (body and signature) goes on to your app; the
+sender gets your app's failure as a 500, so it retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from . import errors
+from ._runtime import run_async
+from .output import Output
+
+if TYPE_CHECKING:
+    import aiohttp
+    from aiohttp import web
+
+    from ..webhooks import WebhookEvent
+
+__all__ = ["listen"]
+
+_CHUNK = 64 * 1024
+
+
+class _Delivery:
+    """The request being handled, for the receiver's callback (which only gets the event)."""
+
+    __slots__ = ("body", "forwarded", "signature")
+
+    def __init__(self, body: bytes, signature: str | None) -> None:
+        self.body = body
+        self.signature = signature
+        self.forwarded: int | None = None
+
+
+_CURRENT: contextvars.ContextVar[_Delivery] = contextvars.ContextVar("delivery")
+
+
+class _Listener:
+    """The receiver's callback and the per-delivery printing."""
+
+    def __init__(self, output: Output, forward_to: str | None) -> None:
+        self.output = output
+        self.forward_to = forward_to
+        self.http: aiohttp.ClientSession | None = None
+
+    async def on_event(self, event: WebhookEvent) -> None:
+        if self.forward_to is None or self.http is None:
+            return
+        from ..webhooks import SIGNATURE_HEADER
+
+        delivery = _CURRENT.get()
+        headers = {"Content-Type": "application/json"}
+        if delivery.signature is not None:
+            headers[SIGNATURE_HEADER] = delivery.signature
+        async with self.http.post(self.forward_to, data=delivery.body, headers=headers) as response:
+            await response.read()
+            delivery.forwarded = response.status
+            if response.status >= 300:
+                raise RuntimeError(f"{self.forward_to} answered {response.status}")
+
+    def show(
+        self,
+        status: int,
+        outcome: dict[str, str],
+        event: WebhookEvent | None,
+        forwarded: int | None,
+    ) -> None:
+        if self.output.json_mode:
+            record: dict[str, object] = {"status": status, "outcome": outcome}
+            if event is not None:
+                record["event"] = dict(event.raw)
+            if forwarded is not None:
+                record["forwarded"] = forwarded
+            self.output.json_line(record)
+            return
+        when = datetime.now().strftime("%H:%M:%S")
+        if event is None:
+            reason = outcome.get("message") or outcome.get("error", "")
+            self.output.out.print(f"{when} rejected ({status}): {reason}", markup=False)
+            return
+        kind = outcome.get("status") or outcome.get("error", "")
+        data = event.data
+        line = (
+            f"{when} {event.event_type} session={event.session_id} order={data.order_id or '-'}"
+            f" status={data.status or '-'} -> {kind} ({status})"
+        )
+        if forwarded is not None:
+            line += f", forwarded: {forwarded}"
+        self.output.out.print(line, markup=False)
+
+
+async def _serve(
+    *, secret: str, host: str, port: int, path: str, forward_to: str | None, output: Output
+) -> None:
+    import aiohttp
+    from aiohttp import web
+
+    from ..webhooks import SIGNATURE_HEADER, WebhookReceiver
+
+    listener = _Listener(output, forward_to)
+    receiver = WebhookReceiver(secret, listener.on_event)
+
+    async def handle(request: web.Request) -> web.Response:
+        body = bytearray()
+        async for chunk in request.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > receiver.max_body_size:
+                break
+        delivery = _Delivery(bytes(body), request.headers.get(SIGNATURE_HEADER))
+        _CURRENT.set(delivery)
+        if len(body) > receiver.max_body_size:
+            outcome = receiver.too_large()
+        else:
+            outcome = await receiver.process(delivery.body, delivery.signature)
+        listener.show(outcome.status_code, outcome.body, outcome.event, delivery.forwarded)
+        return web.json_response(outcome.body, status=outcome.status_code)
+
+    app = web.Application()
+    app.router.add_post(path, handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        listener.http = http
+        try:
+            await web.TCPSite(runner, host, port).start()
+            bound = runner.addresses[0][1]
+            shown = f"[{host}]" if ":" in host else host
+            target = f", forwarding to {forward_to}" if forward_to else ""
+            output.say(f"listening on http://{shown}:{bound}{path}{target} (Ctrl-C to stop)")
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--path", default="/webhooks/printora", show_default=True, help="URL path.")
+@click.option("--forward-to", metavar="URL", help="Also POST each verified delivery here, raw.")
+@click.option(
+    "--secret",
+    envvar="PRINTORA_WEBHOOK_SECRET",
+    show_envvar=True,
+    metavar="SECRET",
+    help="Only for a throwaway test secret: a real one on the command line lands in shell "
+    "history. Prefer PRINTORA_WEBHOOK_SECRET.",
+)
+@click.option("--json", "json_mode", is_flag=True, help="One JSON line per delivery.")
+def listen(
+    *, host: str, port: int, path: str, forward_to: str | None, secret: str | None, json_mode: bool
+) -> None:
+    """Receive webhooks locally: verify each signature, print the event, optionally forward it.
+
+    \b
+    Example:
+      PRINTORA_WEBHOOK_SECRET=whsec_... aioprintora webhooks listen --port 8000 \\
+        --forward-to http://127.0.0.1:5000/webhooks/printora
+    """
+    if not secret:
+        raise click.UsageError("no webhook secret: set PRINTORA_WEBHOOK_SECRET (or --secret)")
+    if not path.startswith("/"):
+        raise click.UsageError("--path must start with /")
+    output = Output(json_mode)
+    try:
+        run_async(
+            lambda: _serve(
+                secret=secret,
+                host=host,
+                port=port,
+                path=path,
+                forward_to=forward_to,
+                output=output,
+            ),
+            stop_on_sigterm=True,
+        )
+    except OSError as exc:  # the port is taken, the host is not ours...
+        output.error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise click.exceptions.Exit(errors.API_ERROR) from None

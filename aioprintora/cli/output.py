@@ -1,0 +1,136 @@
+"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
+machines.
+
+With ``--json`` a command prints one JSON document, or JSON Lines when it streams; everything
+meant for people only (progress, rate-limit waits, summaries of streams) goes to stderr, so
+stdout stays parseable.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["Output", "jsonable", "to_json"]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready data: models as dicts of their snake_case fields.
+
+    Money stays exact as a string (``"19.99"``); datetimes are ISO 8601; enums their value.
+    """
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and attrs.has(type(value)):
+        return jsonable(to_dict())
+    if attrs.has(type(value)):
+        return {f.name: jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    """One line of compact JSON."""
+    return json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream.isatty()
+    return Console(
+        file=stream,
+        no_color="NO_COLOR" in os.environ or not terminal,
+        highlight=False,
+        # Off a terminal rich would wrap tables at 80 columns; a pipe gets whole lines.
+        width=None if terminal else 200,
+        soft_wrap=not terminal,
+    )
+
+
+def _cell(value: Any) -> str:
+    value = jsonable(value)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class Output:
+    """Where a command writes: ``json_mode`` picks machines over people.
+
+    Args:
+        json_mode: ``--json`` was given.
+    """
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.out = _console(stderr=False)
+        self.err = _console(stderr=True)
+
+    def document(self, value: Any) -> None:
+        """Print one JSON document (``--json``)."""
+        sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+
+    def json_line(self, value: Any) -> None:
+        """Print one JSON Lines record (``--json`` on a stream)."""
+        sys.stdout.write(to_json(value) + "\n")
+        sys.stdout.flush()
+
+    def record(self, value: Any, fields: Sequence[str] | None = None, title: str = "") -> None:
+        """One object: a JSON document, or a two-column table of its fields."""
+        if self.json_mode:
+            self.document(value)
+            return
+        data = jsonable(value)
+        names = list(fields or data)
+        width = max((len(n) for n in names), default=0)
+        if title:
+            self.out.print(title, style="bold", markup=False)
+        for name in names:
+            self.out.print(f"[bold]{name:<{width}}[/]  {escape(_cell(data.get(name)))}")
+
+    def rows(
+        self, items: Iterable[Any], columns: Sequence[str], *, title: str = "", footer: str = ""
+    ) -> None:
+        """A listing: a table of ``columns``, or (``--json``) one document with ``items``."""
+        values = [jsonable(item) for item in items]
+        if self.json_mode:
+            self.document({"items": values, **({"summary": footer} if footer else {})})
+            return
+        table = Table(title=title or None, header_style="bold")
+        for name in columns:
+            table.add_column(name, overflow="fold")
+        for data in values:
+            table.add_row(*(_cell(data.get(name)) for name in columns))
+        self.out.print(table)
+        if footer:
+            self.out.print(footer)
+
+    def say(self, text: str) -> None:
+        """A line for people, on stderr (so it never mixes with ``--json`` output)."""
+        self.err.print(text, markup=False)
+
+    def error(self, text: str) -> None:
+        """``Error: ...`` on stderr, in red on a terminal."""
+        self.err.print(f"[bold red]Error:[/] {escape(text)}", soft_wrap=True)
