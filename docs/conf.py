@@ -1,4 +1,4 @@
-"""Sphinx configuration: ``sphinx-build -W --keep-going docs docs/_build/html`` (or ``nox -s docs``)."""
+"""Sphinx configuration: ``nox -s docs``, or ``sphinx-build -W --keep-going docs <out>``."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ PUBLIC_MODULES = (
 
 project = "aioprintora"
 author = "aioprintora developers"
-copyright = "aioprintora developers"  # noqa: A001 - Sphinx's name
+copyright = "aioprintora developers"
 release = aioprintora.__version__
 version = release
 
@@ -79,7 +79,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"Ellipsis|None|aioprintora(\.\w+)*\.T"),  # builtins; type variables
     # Private modules are left out of the site on purpose; a docstring may still name them.
     (r"py:.*", r"aioprintora(\.\w+)*\._\w+(\.\w+)*"),
-    (r"py:class", r"(aioprintora\.sandbox\.state\.)?PartnerState"),  # a sandbox internal behind the documented Partner
+    # A sandbox internal behind the documented Partner.
+    (r"py:class", r"(aioprintora\.sandbox\.state\.)?PartnerState"),
 ]
 # Names behind ``if TYPE_CHECKING:`` stay strings; the resolver below still links them, and
 # nitpicky still reports any it cannot.
@@ -132,7 +133,8 @@ def _public_bases(app: Any, name: str, obj: Any, options: Any, bases: list[Any])
     expanded: list[Any] = []
     for base in bases:
         home = getattr(base, "__module__", "")
-        if home.startswith("aioprintora") and f"{home}.{base.__qualname__}" not in _ALIASES:
+        qualname = getattr(base, "__qualname__", "")
+        if home.startswith("aioprintora") and f"{home}.{qualname}" not in _ALIASES:
             expanded += [b for b in base.__bases__ if b is not object]
         else:
             expanded.append(base)
@@ -142,7 +144,7 @@ def _public_bases(app: Any, name: str, obj: Any, options: Any, bases: list[Any])
 _COLON = "\ue000"  # stands in for the first line's colon while napoleon reads the docstring
 
 
-def _hide_inline_type(
+def _hide_inline_type(  # noqa: PLR0917 - Sphinx's event signature
     app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
 ) -> None:
     """Keep napoleon from reading ``The listing key: ...`` as ``type: description``.
@@ -153,7 +155,7 @@ def _hide_inline_type(
         lines[0] = re.sub(r":(?=\s)", _COLON, lines[0], count=1)  # a role's colons never are
 
 
-def _restore_colon(
+def _restore_colon(  # noqa: PLR0917 - Sphinx's event signature
     app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
 ) -> None:
     lines[:] = [line.replace(_COLON, ":") for line in lines]
