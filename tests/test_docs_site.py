@@ -164,3 +164,21 @@ def test_changelog_page_includes_the_changelog(site: Path) -> None:
     html = (site / "changelog.html").read_text("utf-8")
     assert "Unreleased" in html
     assert "PrintoraClient" in html
+
+
+@pytest.mark.parametrize(
+    ("page", "name", "anchor"),
+    [
+        ("client.html", "PrintoraClient", "api/client.html#aioprintora.PrintoraClient"),
+        ("pagination.html", "OrderSync", "api/sync.html#aioprintora.sync.OrderSync"),
+        ("webhooks.html", "WebhookEvent", "api/webhooks.html#aioprintora.webhooks.WebhookEvent"),
+    ],
+)
+def test_guides_link_backticked_names_to_the_reference(
+    site: Path, page: str, name: str, anchor: str
+) -> None:
+    html = (site / page).read_text("utf-8")
+    links = re.findall(
+        r'<a class="reference internal" href="([^"]+)"[^>]*><code[^>]*>(.*?)</code>', html
+    )
+    assert (anchor, f'<span class="pre">{name}</span>') in links
