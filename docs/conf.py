@@ -59,6 +59,7 @@ html_title = f"aioprintora {release}"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
 autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented_params"  # attrs fields list their own types
 autodoc_class_signature = "mixed"
 always_document_param_types = False
 typehints_use_signature = False

@@ -63,7 +63,7 @@ def _public_bases(app: Any, name: str, obj: Any, options: Any, bases: list[Any])
             expanded += [b for b in base.__bases__ if b is not object]
         else:
             expanded.append(base)
-    bases[:] = list(dict.fromkeys(expanded))
+    bases[:] = list(dict.fromkeys(expanded)) or [object]  # Sphinx prints an empty Bases:
 
 
 _COLON = "\ue000"  # stands in for the first line's colon while napoleon reads the docstring
