@@ -33,9 +33,16 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Run every Python example in docs/ against the sandbox."""
-    session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "tests/test_docs.py")
+    """Build the site strictly (any warning or broken reference fails), then run its tests.
+
+    The site lands in docs/_build/html. The tests run every Python example in docs/ against
+    the sandbox and check the built inventory against the public API.
+    """
+    session.install("-e", ".[docs,test]")
+    out = "docs/_build/html"
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", out)
+    env = {"AIOPRINTORA_DOCS_BUILD": out, "AIOPRINTORA_REQUIRE_DOCS": "1"}
+    session.run("python", "-m", "pytest", "tests/test_docs.py", "tests/test_docs_site.py", env=env)
 
 
 @nox.session

@@ -77,6 +77,7 @@ class APIError(PrintoraError):
         url: the request's URL (it never contains credentials).
     """
 
+    #: How many characters of the response body ``body`` keeps.
     BODY_EXCERPT = 500
 
     def __init__(

@@ -170,6 +170,7 @@ class RateLimiter:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
+        #: The windows kept, in the order given.
         self.windows: tuple[Window, ...] = tuple(windows)
         if not self.windows:
             raise ValueError("a rate limiter needs at least one Window")

@@ -1,7 +1,7 @@
 """Durable key-value stores for jobs: the import journal and the order-sync state.
 
 A store maps string keys to bytes within one *namespace* (a journal or a sync state), and every
-:meth:`~Store.put` is durable when it returns: a crash or Ctrl-C right after it loses nothing, and
+:meth:`~Store.put_many` is durable when it returns: a crash or Ctrl-C right after it loses nothing, and
 right before it leaves the old value. That is all the jobs need, so a store is easy to write for
 any database; two ship here:
 
