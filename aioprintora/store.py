@@ -1,8 +1,8 @@
 """Durable key-value stores for jobs: the import journal and the order-sync state.
 
-A store maps string keys to bytes within one *namespace* (a journal or a sync state), and every
-:meth:`~Store.put_many` is durable when it returns: a crash or Ctrl-C right after it loses nothing, and
-right before it leaves the old value. That is all the jobs need, so a store is easy to write for
+A store maps string keys to bytes within one *namespace* (a journal or a sync state), and
+every :meth:`~Store.put_many` is durable when it returns: a crash or Ctrl-C right after it loses
+nothing, and right before it leaves the old value. That is all the jobs need, so a store is easy to write for
 any database; two ship here:
 
 - :class:`SQLiteStore`: one file, Python's standard library, the default when a job is given a
