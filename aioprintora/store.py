@@ -2,8 +2,8 @@
 
 A store maps string keys to bytes within one *namespace* (a journal or a sync state), and
 every :meth:`~Store.put_many` is durable when it returns: a crash or Ctrl-C right after it loses
-nothing, and right before it leaves the old value. That is all the jobs need, so a store is easy to write for
-any database; two ship here:
+nothing, and right before it leaves the old value. That is all the jobs need, so a store is
+easy to write for any database; two ship here:
 
 - :class:`SQLiteStore`: one file, Python's standard library, the default when a job is given a
   path. Writes are committed one by one (WAL journal), so a killed process leaves it consistent.
