@@ -10,7 +10,10 @@ from aioprintora import PrintoraClient
 from aioprintora.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 
+from ._leaks import _no_leaked_connections, acquired
 from .scripted import ScriptedServer
+
+__all__ = ["_no_leaked_connections"]  # the autouse leak check, for every test under tests/
 
 API_KEY = "sk_test_scripted_0123456789"
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_cap=0.05, deadline=10.0)
@@ -23,11 +26,15 @@ async def scripted() -> AsyncIterator[ScriptedServer]:
     await server.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "closes_in_flight: the test closes a client with calls in flight on purpose"
+    )
+
+
 def assert_no_acquired(client: PrintoraClient) -> None:
     """Every connection is back in the pool."""
-    session = client._pool.session
-    if session is not None and session.connector is not None:
-        assert len(session.connector._acquired) == 0  # type: ignore[attr-defined]
+    assert acquired(client) == 0
 
 
 @pytest.fixture
