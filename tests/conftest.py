@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -62,3 +63,18 @@ async def api(sandbox: Sandbox) -> AsyncIterator[PrintoraClient]:
     ) as c:
         yield c
         assert_no_acquired(c)
+
+
+@pytest.fixture(params=["UTC0", "NPT-5:45"], ids=["TZ=UTC", "TZ=+05:45"])
+def local_tz(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test in UTC and in a zone 5:45 east: "naive means UTC" must not mean local time.
+
+    CI runs in UTC, where local time and UTC agree; only another zone tells them apart.
+    """
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        monkeypatch.undo()
+        time.tzset()
