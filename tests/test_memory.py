@@ -187,11 +187,10 @@ async def test_cancelled_calls_give_their_connections_back(sandbox: Sandbox) -> 
         sandbox.fail_next(1, "429:5", method="POST")
         in_flight = asyncio.create_task(client.orders.list())
         backing_off = asyncio.create_task(client.sessions.create(**CREATE))
-        for _ in range(100):
-            await asyncio.sleep(0.01)
-            if len(sandbox.requests) == 2 and acquired(connector) == 1:
-                break
-        assert acquired(connector) == 1
+        await until(
+            lambda: len(sandbox.requests) == 2 and acquired(connector) == 1,
+            what="one call in flight, one in backoff",
+        )
         in_flight.cancel()
         backing_off.cancel()
         for task in (in_flight, backing_off):
@@ -253,8 +252,8 @@ async def test_leaving_a_walk_by_an_exception_frees_its_connection(sandbox: Sand
         connector = connector_of(client)
         with pytest.raises(UserCodeError):
             await _fail_during_walk(client, sandbox)
-        await asyncio.sleep(0.05)
-        assert acquired(connector) == 0
+        # Well before the slow server's 2 s: the read-ahead is cancelled, not waited out.
+        await until(lambda: acquired(connector) == 0, timeout=1.0, what="connections released")
         sandbox.clear_faults()
 
 
@@ -289,7 +288,7 @@ async def test_leaving_a_walk_cancels_its_read_ahead_without_the_gc(sandbox: San
         try:
             with pytest.raises(UserCodeError):
                 await _fail_during_walk(client, sandbox)
-            await asyncio.sleep(0.1)
+            await until(lambda: acquired(connector) == 0, timeout=1.0, what="released, no gc")
             held = acquired(connector)
         finally:
             gc.enable()

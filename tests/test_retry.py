@@ -23,6 +23,7 @@ from aioprintora import (
 )
 from aioprintora.retry import backoff_delay, is_idempotent, should_retry
 
+from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
 from .scripted import Reply, ScriptedServer, fail, ok
 
@@ -264,9 +265,9 @@ async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer
     ) as client:
         scripted.default = lambda _: Reply(delay=5.0, body={"success": True, "data": ORDERS})
         tasks = [asyncio.create_task(client.orders.list()) for _ in range(20)]
-        await asyncio.sleep(0.2)
+        # The pool holds 5: exactly 5 reach the server, the other 15 wait for a connection.
+        await until(lambda: len(scripted.seen) == 5, what="the pool's 5 calls in flight")
         in_flight = len(scripted.seen)
-        assert 0 < in_flight <= 5
         started = time.monotonic()
         for task in tasks:
             task.cancel()
@@ -285,8 +286,8 @@ async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
         # A server-directed wait: exactly 5 s of sleep, no jitter to make it short.
         scripted.default = lambda _: fail(503, **{"Retry-After": "5"})
         task = asyncio.create_task(client.orders.list())
-        await asyncio.sleep(0.2)
-        assert len(scripted.seen) == 1
+        await until(lambda: len(scripted.seen) == 1, what="the first attempt answered 503")
+        await asyncio.sleep(0.05)  # and its 5 s backoff sleep under way
         started = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
