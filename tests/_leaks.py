@@ -38,7 +38,7 @@ def acquired(client: PrintoraClient) -> int:
     session = pool_session(client)
     if session is None or session.connector is None or session.connector.closed:
         return 0
-    return len(session.connector._acquired)  # type: ignore[attr-defined]
+    return len(session.connector._acquired)
 
 
 def _is_sdk_code(task: asyncio.Task[Any]) -> bool:
@@ -70,7 +70,7 @@ class LeakRecorder:
             await asyncio.sleep(0)
         held, tasks = acquired(client), pending_sdk_tasks()
         if held or tasks:
-            names = sorted(t.get_coro().__qualname__ for t in tasks)
+            names = sorted(getattr(t.get_coro(), "__qualname__", repr(t)) for t in tasks)
             self.problems.append(f"{client!r} closed with {held} connection(s) acquired, {names}")
 
     def finish(self) -> None:

@@ -86,13 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         pristine = scratch_copy(Path(tmp) / "pristine")
         if not args.no_baseline:
             targets = tuple(dict.fromkeys(t for m in chosen for t in m.targets))
-            done = run_tests(pristine, targets)
-            if done.returncode != 0:
-                print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
+            base = run_tests(pristine, targets)
+            if base.returncode != 0:
+                print(base.stdout[-3000:], base.stderr[-2000:], sep="\n")
                 print("FAILED: the unmutated targets do not pass; fix that first")
                 return len(chosen)
             print(f"baseline: {len(targets)} targets pass unmutated")
         survivors = 0
+        done: subprocess.CompletedProcess[str] | None
         for number, mutant in enumerate(chosen, 1):
             tree = Path(tmp) / f"m{number}"
             shutil.copytree(pristine, tree)
