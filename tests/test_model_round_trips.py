@@ -84,7 +84,7 @@ EXTRA = st.dictionaries(st.text(min_size=1, max_size=8).map(lambda s: "x" + s), 
 
 
 @pytest.mark.parametrize("cls", API_MODELS, ids=lambda c: c.__name__)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_api_models_round_trip_through_json(cls: type, data: st.DataObject) -> None:
     instance = data.draw(model(cls))
@@ -93,7 +93,7 @@ def test_api_models_round_trip_through_json(cls: type, data: st.DataObject) -> N
     assert structure(loads(dumps(wire)), cls) == instance
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(event=model(WebhookEvent).filter(lambda e: e.session_id.strip() and str(e.event).strip()))
 def test_webhook_events_round_trip_through_a_signed_body(event: WebhookEvent) -> None:
     body = _wire(event)
