@@ -1,6 +1,13 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs bench``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs bench mutants``."""
 
 from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 
 import nox
 
@@ -8,11 +15,54 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+REDIS = ("127.0.0.1", 6379)
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _redis_server(session: nox.Session) -> Iterator[None]:
+    """A redis-server on 127.0.0.1:6379 for the session, as .ci/run starts one."""
+    if _redis_answers():
+        yield
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        session.error("redis-server not found: install it (apt-get install redis-server)")
+    host, port = REDIS
+    server = subprocess.Popen(  # noqa: S603 - the redis-server found on PATH
+        [binary, "--bind", host, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(50):
+            if _redis_answers():
+                break
+            time.sleep(0.1)
+        else:
+            session.error("redis-server did not answer on 127.0.0.1:6379 within 5 s")
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite (starts nothing: Redis tests need a redis-server on 127.0.0.1:6379)."""
+    """The whole test suite, Redis tests included (a redis-server is started if none runs)."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", *session.posargs)
+    # As in CI: a Redis test that cannot run fails instead of skipping.
+    with _redis_server(session):
+        session.run(
+            "python", "-m", "pytest", *session.posargs, env={"AIOPRINTORA_REQUIRE_REDIS": "1"}
+        )
 
 
 @nox.session
@@ -50,3 +100,10 @@ def bench(session: nox.Session) -> None:
     """The benchmarks; figures are ratios against a baseline measured in the same run."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Apply each mutant in tests/mutants to a scratch copy: passes only if every one is caught."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.mutants", *session.posargs)

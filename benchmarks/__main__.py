@@ -16,7 +16,7 @@ import time
 from ._report import machine
 
 #: In the order they run: the cheap ones first.
-BENCHMARKS = ("ratelimit", "client", "memory", "pagination", "sync", "import")
+BENCHMARKS = ("ratelimit", "client", "memory", "pagination", "throughput", "sync", "import")
 
 
 def main(argv: list[str] | None = None) -> int:

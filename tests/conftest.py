@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -10,7 +11,10 @@ from aioprintora import PrintoraClient
 from aioprintora.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 
+from ._leaks import _no_leaked_connections, acquired
 from .scripted import ScriptedServer
+
+__all__ = ["_no_leaked_connections"]  # the autouse leak check, for every test under tests/
 
 API_KEY = "sk_test_scripted_0123456789"
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_cap=0.05, deadline=10.0)
@@ -23,11 +27,15 @@ async def scripted() -> AsyncIterator[ScriptedServer]:
     await server.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "closes_in_flight: the test closes a client with calls in flight on purpose"
+    )
+
+
 def assert_no_acquired(client: PrintoraClient) -> None:
     """Every connection is back in the pool."""
-    session = client._pool.session
-    if session is not None and session.connector is not None:
-        assert len(session.connector._acquired) == 0  # type: ignore[attr-defined]
+    assert acquired(client) == 0
 
 
 @pytest.fixture
@@ -55,3 +63,18 @@ async def api(sandbox: Sandbox) -> AsyncIterator[PrintoraClient]:
     ) as c:
         yield c
         assert_no_acquired(c)
+
+
+@pytest.fixture(params=["UTC0", "NPT-5:45"], ids=["TZ=UTC", "TZ=+05:45"])
+def local_tz(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test in UTC and in a zone 5:45 east: "naive means UTC" must not mean local time.
+
+    CI runs in UTC, where local time and UTC agree; only another zone tells them apart.
+    """
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        monkeypatch.undo()
+        time.tzset()

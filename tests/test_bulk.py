@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from aioprintora import BadRequestError, PrintoraClient
+from aioprintora import BadRequestError, PrintoraClient, ServerError
 from aioprintora.bulk import Progress, SessionRequest, key_for_ref
 from aioprintora.journal import Journal, JournalConflictError
 from aioprintora.ratelimit import Window
@@ -76,14 +76,30 @@ async def test_rerunning_a_batch_creates_nothing_new(api: PrintoraClient, sandbo
 
 
 async def test_server_errors_are_kept_per_item(api: PrintoraClient, sandbox: Sandbox) -> None:
-    sandbox.fail_next(1, "500", method="POST")
-    results = [r async for r in api.sessions.iter_create_many([_request(1)], concurrency=1)]
-    assert results[0].ok
+    # One worker, so the first item meets all four 500s (the first attempt and 3 retries).
+    sandbox.fail_next(FAST_RETRY.max_retries + 1, "500", method="POST")
+    results = [
+        r
+        async for r in api.sessions.iter_create_many([_request(i) for i in range(3)], concurrency=1)
+    ]
+    assert [r.index for r in results] == [0, 1, 2]
+    assert [r.ok for r in results] == [False, True, True]
+    error = results[0].error
+    assert isinstance(error, ServerError), repr(error)
+    assert error.status_code == 500
+    assert error.attempts == FAST_RETRY.max_retries + 1
+    assert results[0].session is None
+    assert sandbox.session_count() == 2
+
+
+async def test_invalid_items_fail_before_sending(api: PrintoraClient, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
     bad = await api.sessions.create_many(
         [{"merch_id": "x", "success_url": "https://a/b", "failed_url": "https://a/c"}]
     )
     assert isinstance(bad[0].error, ValueError)
     assert not isinstance(bad[0].error, BadRequestError)
+    assert len(sandbox.requests) == before
 
 
 async def test_concurrency_must_be_positive(api: PrintoraClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
+import warnings
 
 import aiohttp
 import pytest
@@ -296,9 +297,16 @@ async def test_with_options_shares_the_pool(
 async def test_a_derived_client_going_away_does_not_warn(
     client: PrintoraClient, scripted: ScriptedServer
 ) -> None:
-    scripted.add(ok(SESSION))
-    await client.with_options(max_retries=0).sessions.get(SESSION["sessionId"])
-    gc.collect()  # the temporary client is gone; the pool is the original's to close
+    scripted.add(ok(SESSION), ok(SESSION))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await client.with_options(max_retries=0).sessions.get(SESSION["sessionId"])
+        gc.collect()  # the temporary client is gone; the pool is the original's to close
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    # Nor did it take the pool with it: the original still sends on it.
+    assert not client.closed
+    assert (await client.sessions.get(SESSION["sessionId"])).id == SESSION["sessionId"]
+    assert len(scripted.seen) == 2
 
 
 def test_retry_policy_is_validated() -> None:

@@ -81,11 +81,16 @@ async def test_documented_errors(api: PrintoraClient, sandbox: Sandbox) -> None:
     assert "sk_test_nope" not in str(auth.value)
 
 
-async def test_server_side_validation_reaches_the_caller(api: PrintoraClient) -> None:
-    # A URL the SDK accepts (http) but the server's rule ("must be a valid HTTPS URL") may not.
+async def test_server_side_validation_reaches_the_caller(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    # A host name with "_": the SDK's URL check lets it through, the server's URL rule does not.
     with pytest.raises(BadRequestError) as info:
-        await api._request("POST", "api/v1/partner-session", json={}, idempotency_key="x")
+        await api.sessions.create(**{**CREATE, "image_url": "https://img_host.example/cat.png"})
     assert info.value.status_code == 400
+    assert info.value.code == "INVALID_IMAGE_URL"
+    assert "HTTPS URL" in str(info.value)
+    assert len(sandbox.requests) == 1  # sent once: a 400 is not retried
 
 
 @pytest.mark.parametrize("fault", ["commit_drop", "commit_500", "delay:1.0"])

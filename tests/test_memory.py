@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from aioprintora import PrintoraClient, errors
 from aioprintora.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 
+from ._wait import until
 from .conftest import assert_no_acquired
 
 UNKNOWN_SESSION = "00000000-0000-4000-8000-000000000000"
@@ -185,11 +187,10 @@ async def test_cancelled_calls_give_their_connections_back(sandbox: Sandbox) -> 
         sandbox.fail_next(1, "429:5", method="POST")
         in_flight = asyncio.create_task(client.orders.list())
         backing_off = asyncio.create_task(client.sessions.create(**CREATE))
-        for _ in range(100):
-            await asyncio.sleep(0.01)
-            if len(sandbox.requests) == 2 and acquired(connector) == 1:
-                break
-        assert acquired(connector) == 1
+        await until(
+            lambda: len(sandbox.requests) == 2 and acquired(connector) == 1,
+            what="one call in flight, one in backoff",
+        )
         in_flight.cancel()
         backing_off.cancel()
         for task in (in_flight, backing_off):
@@ -201,6 +202,7 @@ async def test_cancelled_calls_give_their_connections_back(sandbox: Sandbox) -> 
         sandbox.clear_faults()
 
 
+@pytest.mark.closes_in_flight
 async def test_user_error_inside_async_with_releases_everything(sandbox: Sandbox) -> None:
     await sandbox.seed_orders(300)
     client = PrintoraClient(
@@ -217,8 +219,7 @@ async def test_user_error_inside_async_with_releases_everything(sandbox: Sandbox
             # The user's code fails while that read-ahead and another call wait on a slow server.
             sandbox.fail_next(1_000, "delay:2", method="GET")
             tasks.append(asyncio.create_task(client.orders.list()))
-            await asyncio.sleep(0.1)
-            assert acquired(connectors[0]) == 2
+            await until(lambda: acquired(connectors[0]) == 2, what="both calls in flight")
             raise UserCodeError
 
     with pytest.raises(UserCodeError):
@@ -230,8 +231,8 @@ async def test_user_error_inside_async_with_releases_everything(sandbox: Sandbox
     # The abandoned call ends promptly instead of waiting for the slow server.
     done, pending = await asyncio.wait(tasks, timeout=1.0)
     assert not pending
-    for task in done:
-        task.exception()
+    (task,) = done
+    assert isinstance(task.exception(), errors.APIConnectionError)
     sandbox.clear_faults()
 
 
@@ -251,14 +252,15 @@ async def test_leaving_a_walk_by_an_exception_frees_its_connection(sandbox: Sand
         connector = connector_of(client)
         with pytest.raises(UserCodeError):
             await _fail_during_walk(client, sandbox)
-        await asyncio.sleep(0.05)
-        assert acquired(connector) == 0
+        # Well before the slow server's 2 s: the read-ahead is cancelled, not waited out.
+        await until(lambda: acquired(connector) == 0, timeout=1.0, what="connections released")
         sandbox.clear_faults()
 
 
 # -- gaps found by these tests, now closed -------------------------------------------------------
 
 
+@pytest.mark.closes_in_flight
 async def test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error(
     sandbox: Sandbox,
 ) -> None:
@@ -267,10 +269,13 @@ async def test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error(
         sandbox.api_key, base_url=sandbox.base_url, rate_limit=None, retry=RETRY
     ) as client:
         call = asyncio.create_task(client.orders.list())
-        await asyncio.sleep(0.1)
+        await until(lambda: len(sandbox.requests) == 1, what="the call reached the server")
+        closing = time.monotonic()
     (outcome,) = await asyncio.gather(call, return_exceptions=True)
-    if not isinstance(outcome, errors.PrintoraError):
-        raise outcome  # type: ignore[misc]
+    # Within a second, not after the server's 2 s: close() cuts the call off.
+    assert time.monotonic() - closing < 1.0
+    assert isinstance(outcome, errors.APIConnectionError), repr(outcome)
+    assert "closed" in str(outcome)
 
 
 async def test_leaving_a_walk_cancels_its_read_ahead_without_the_gc(sandbox: Sandbox) -> None:
@@ -283,7 +288,7 @@ async def test_leaving_a_walk_cancels_its_read_ahead_without_the_gc(sandbox: San
         try:
             with pytest.raises(UserCodeError):
                 await _fail_during_walk(client, sandbox)
-            await asyncio.sleep(0.1)
+            await until(lambda: acquired(connector) == 0, timeout=1.0, what="released, no gc")
             held = acquired(connector)
         finally:
             gc.enable()

@@ -73,6 +73,7 @@ def test_money_is_exact_to_the_json_text() -> None:
         "2026-01-30T12:40:00+02:00",
     ],
 )
+@pytest.mark.usefixtures("local_tz")
 def test_timestamps_are_aware(text: str) -> None:
     order = structure({"id": "x", "status": "paid", "createdAt": text}, Order)
     assert order.created_at == datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)

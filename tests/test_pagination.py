@@ -10,6 +10,8 @@ import pytest
 from aioprintora import Order, PaginationError, PrintoraClient
 from aioprintora.sandbox import Sandbox
 
+from ._leaks import acquired
+from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
 from .scripted import ScriptedServer, ok
 
@@ -23,12 +25,19 @@ async def test_ten_thousand_orders_each_exactly_once(api: PrintoraClient, sandbo
     assert pager.stats.pages >= 100
 
 
+# Read-ahead on is the default: the next page is read before the drift the test makes.
+READ_AHEAD = pytest.mark.parametrize(
+    "read_ahead", [True, False], ids=["read-ahead", "no-read-ahead"]
+)
+
+
+@READ_AHEAD
 async def test_inserts_at_the_head_while_iterating_make_no_duplicates(
-    api: PrintoraClient, sandbox: Sandbox
+    api: PrintoraClient, sandbox: Sandbox, read_ahead: bool
 ) -> None:
     made = await sandbox.seed_orders(500)
     seen: list[str] = []
-    pager = api.orders.iter(page_size=50, read_ahead=False)
+    pager = api.orders.iter(page_size=50, read_ahead=read_ahead)
     async for order in pager:
         seen.append(order.id)
         if len(seen) % 50 == 0:
@@ -61,13 +70,14 @@ async def test_injected_faults_lose_nothing(api: PrintoraClient, sandbox: Sandbo
     assert sorted(ids) == sorted(o.id for o in made)
 
 
+@READ_AHEAD
 async def test_status_changes_between_pages_are_caught_by_stepping_back(
-    api: PrintoraClient, sandbox: Sandbox
+    api: PrintoraClient, sandbox: Sandbox, read_ahead: bool
 ) -> None:
     made = await sandbox.seed_orders(300, statuses=["paid"])
     newest_first = [o.id for o in reversed(made)]
     seen: list[str] = []
-    pager = api.orders.iter(status="paid", page_size=50, read_ahead=False)
+    pager = api.orders.iter(status="paid", page_size=50, read_ahead=read_ahead)
     async for order in pager:
         seen.append(order.id)
         if len(seen) == 50:
@@ -103,8 +113,8 @@ async def test_read_ahead_fetches_the_next_page_early(
     before = len(sandbox.requests)
     pages = api.orders.pages(page_size=100)
     await pages.__anext__()
-    await asyncio.sleep(0.1)
-    assert len(sandbox.requests) == before + 2
+    assert len(sandbox.requests) == before + 1  # page 2 is only queued so far
+    await until(lambda: len(sandbox.requests) == before + 2, what="the read-ahead request")
     await pages.aclose()
 
 
@@ -115,7 +125,8 @@ async def test_break_releases_connection_and_read_ahead(sandbox: Sandbox) -> Non
         async for order in api.orders.iter(page_size=100):
             assert isinstance(order, Order)
             break
-        await asyncio.sleep(0.05)  # no gc.collect(): the pager goes away with the loop
+        # No gc.collect(): the pager's read-ahead is cancelled as the pager goes away.
+        await until(lambda: acquired(api) == 0, timeout=0.4, what="the read-ahead released")
         sandbox.clear_faults()
         assert_no_acquired(api)
 
@@ -129,11 +140,11 @@ async def test_cancelling_the_walk_leaks_nothing(sandbox: Sandbox) -> None:
                 await asyncio.sleep(0.01)
 
         task = asyncio.create_task(walk())
-        await asyncio.sleep(0.05)
+        await until(lambda: len(sandbox.requests) >= 2, what="the walk under way")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.sleep(0.05)
+        await until(lambda: acquired(api) == 0, timeout=0.4, what="the walk's connections released")
         assert_no_acquired(api)
 
 

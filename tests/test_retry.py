@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import attrs
 import pytest
 
 from aioprintora import (
@@ -21,6 +23,7 @@ from aioprintora import (
 )
 from aioprintora.retry import backoff_delay, is_idempotent, should_retry
 
+from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
 from .scripted import Reply, ScriptedServer, fail, ok
 
@@ -138,11 +141,19 @@ async def test_retry_after_is_honoured_without_jitter(
 
 
 async def test_retry_after_as_http_date(client: PrintoraClient, scripted: ScriptedServer) -> None:
-    when = datetime.now(timezone.utc) + timedelta(seconds=1)
-    scripted.add(fail(429, **{"Retry-After": format_datetime(when, usegmt=True)}), ok(ORDERS))
+    # The wait counts from the server's Date header (whole seconds, like the Retry-After date):
+    # this answer says "now" and "retry 2 s from now".
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    headers = {
+        "Date": format_datetime(now, usegmt=True),
+        "Retry-After": format_datetime(now + timedelta(seconds=2), usegmt=True),
+    }
+    scripted.add(fail(429, **headers), ok(ORDERS))
     started = time.monotonic()
     await client.orders.list()
-    assert time.monotonic() - started < 2.5
+    waited = time.monotonic() - started
+    # From both sides: ignoring the date would retry after the 10-50 ms backoff.
+    assert 2.0 - 0.05 <= waited <= 2.0 + 0.5, waited
     assert len(scripted.seen) == 2
 
 
@@ -199,17 +210,53 @@ async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedSer
         assert_no_acquired(client)
 
 
-async def test_truncated_body_is_a_transport_error_and_gets_retried(
-    client: PrintoraClient, scripted: ScriptedServer
-) -> None:
-    # Content-Length promises more than is sent: aiohttp raises ClientPayloadError inside.
-    scripted.add(
-        Reply(raw=b'{"success": true', headers={"Content-Length": "500"}, drop=False),
-        ok(ORDERS),
-    )
-    page = await client.orders.list()
-    assert page.items == []
-    assert len(scripted.seen) == 2
+async def _truncating_server(
+    answers: list[bytes],
+) -> tuple[asyncio.Server, str, list[bytes]]:
+    """A raw server: each connection reads a request, writes the next answer as is, closes."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(answers.pop(0))
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}", seen
+
+
+def _http(body: bytes, length: int) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
+    return head.encode() + b"Connection: close\r\n\r\n" + body
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+async def test_truncated_body_is_a_transport_error_and_gets_retried(retries: int) -> None:
+    # Content-Length promises 500 bytes; the server sends 16 and closes: a dropped connection.
+    short = _http(b'{"success": true', 500)
+    whole = json.dumps({"success": True, "data": ORDERS}).encode()
+    server, url, seen = await _truncating_server([short, _http(whole, len(whole))])
+    policy = attrs.evolve(FAST_RETRY, max_retries=retries)
+    async with (
+        server,
+        PrintoraClient(API_KEY, base_url=url, rate_limit=None, timeout=5.0, retry=policy) as client,
+    ):
+        started = time.monotonic()
+        if retries:
+            page = await client.orders.list()
+            assert page.items == []
+        else:
+            with pytest.raises(APIConnectionError) as info:
+                await client.orders.list()
+            # The exact kind: a read timeout (APITimeoutError) would be a different fault.
+            assert type(info.value) is APIConnectionError, repr(info.value)
+        # Seen at once when the connection closes, not after the 5 s attempt timeout.
+        assert time.monotonic() - started < 2.0
+        assert_no_acquired(client)
+    assert len(seen) == retries + 1
 
 
 async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer) -> None:
@@ -218,9 +265,9 @@ async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer
     ) as client:
         scripted.default = lambda _: Reply(delay=5.0, body={"success": True, "data": ORDERS})
         tasks = [asyncio.create_task(client.orders.list()) for _ in range(20)]
-        await asyncio.sleep(0.2)
+        # The pool holds 5: exactly 5 reach the server, the other 15 wait for a connection.
+        await until(lambda: len(scripted.seen) == 5, what="the pool's 5 calls in flight")
         in_flight = len(scripted.seen)
-        assert 0 < in_flight <= 5
         started = time.monotonic()
         for task in tasks:
             task.cancel()
@@ -239,8 +286,8 @@ async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
         # A server-directed wait: exactly 5 s of sleep, no jitter to make it short.
         scripted.default = lambda _: fail(503, **{"Retry-After": "5"})
         task = asyncio.create_task(client.orders.list())
-        await asyncio.sleep(0.2)
-        assert len(scripted.seen) == 1
+        await until(lambda: len(scripted.seen) == 1, what="the first attempt answered 503")
+        await asyncio.sleep(0.05)  # and its 5 s backoff sleep under way
         started = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aioprintora.webhooks import (
     ClaimState,
@@ -123,4 +125,17 @@ def test_key_strings_are_distinct_for_distinct_pairs(
     a: tuple[str, str], b: tuple[str, str]
 ) -> None:
     assert dedup_key_string(a) != dedup_key_string(b)
-    assert dedup_key_string(a) == dedup_key_string(tuple(a))  # type: ignore[arg-type]
+    # The same pair spelt by other string objects is the same key.
+    assert dedup_key_string(a) == dedup_key_string(("".join(a[0]), "".join(a[1])))
+
+
+def test_key_string_is_the_documented_form() -> None:
+    assert dedup_key_string(("sess_x1y2z3", "order.paid")) == "10:order.paid:sess_x1y2z3"
+
+
+@given(st.tuples(st.text(), st.text()))
+def test_the_pair_can_be_read_back_from_its_key_string(pair: tuple[str, str]) -> None:
+    # Decodable means injective: no two pairs share a key, whatever ':' they contain.
+    length, rest = dedup_key_string(pair).split(":", 1)
+    event, session_id = rest[: int(length)], rest[int(length) + 1 :]
+    assert (session_id, event) == pair

@@ -93,9 +93,12 @@ def test_missing_data_and_a_wire_field_named_raw_are_fine() -> None:
     assert event.raw["raw"] == 1
 
 
+@pytest.mark.usefixtures("local_tz")
 def test_naive_timestamp_is_taken_as_utc() -> None:
     event = parse_event(_body({**COLLECTION_EVENT, "timestamp": "2026-01-30T10:40:00"}))
     assert event.timestamp.utcoffset() == timedelta(0)
+    # The same instant, not local 10:40 converted to UTC.
+    assert event.timestamp == datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)
 
 
 def test_parse_accepts_text_and_decoded_mappings() -> None:

@@ -142,6 +142,7 @@ def test_replay_window_both_directions(offset: timedelta, accepted: bool) -> Non
             check_timestamp(timestamp, 300, now=lambda: NOW)
 
 
+@pytest.mark.usefixtures("local_tz")
 def test_timestamp_error_is_a_signature_error_and_naive_means_utc() -> None:
     assert issubclass(WebhookTimestampError, WebhookSignatureError)
     check_timestamp(NOW.replace(tzinfo=None), 1, now=lambda: NOW)

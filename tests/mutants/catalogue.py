@@ -1,0 +1,143 @@
+"""The mutants: one per test defect fixed in issue 10, one per guarantee made general.
+
+``targets`` are the tests expected to catch the mutant (kept narrow so a run stays quick);
+``expect``, when set, must appear in pytest's output (e.g. that the leak check caught it).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Mutant:
+    """Replace ``anchor`` (exactly once) by ``replacement`` in ``path``; ``targets`` must fail."""
+
+    name: str
+    path: str
+    anchor: str
+    replacement: str
+    targets: tuple[str, ...]
+    expect: str | None = None
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- the defects --------------------------------------------------------------------------
+    Mutant(
+        "truncated body becomes a timeout",
+        "aioprintora/retry.py",
+        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
+        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
+        ("tests/test_retry.py::test_truncated_body_is_a_transport_error_and_gets_retried",),
+    ),
+    Mutant(
+        "Retry-After as an HTTP date is ignored",
+        "aioprintora/_ratelimit_headers.py",
+        "    when = http_date_to_unix(raw)\n    if when is None:",
+        "    when = None\n    if when is None:",
+        ("tests/test_retry.py::test_retry_after_as_http_date",),
+    ),
+    Mutant(
+        "a server error sinks the whole batch",
+        "aioprintora/bulk.py",
+        "            except Exception as exc:  # one bad item must not sink the batch",
+        "            except ValueError as exc:",
+        ("tests/test_bulk.py::test_server_errors_are_kept_per_item",),
+    ),
+    Mutant(
+        "dedup keys of different pairs collide",
+        "aioprintora/webhooks/dedup.py",
+        'return f"{len(event)}:{event}:{session_id}"',
+        'return f"{event}:{session_id}"',
+        ("tests/webhooks/test_webhook_dedup.py",),
+    ),
+    Mutant(
+        "the server's error code does not reach the caller",
+        "aioprintora/_sansio.py",
+        '        "code": code,\n',
+        '        "code": None,\n',
+        ("tests/test_integration.py::test_server_side_validation_reaches_the_caller",),
+    ),
+    Mutant(
+        "a naive API timestamp is read as local time",
+        "aioprintora/_convert.py",
+        "return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)",
+        "return parsed if parsed.tzinfo else parsed.astimezone(timezone.utc)",
+        ("tests/test_models.py::test_timestamps_are_aware",),
+    ),
+    Mutant(
+        "a naive webhook timestamp is read as local time",
+        "aioprintora/webhooks/signature.py",
+        "        timestamp = timestamp.replace(tzinfo=timezone.utc)",
+        "        timestamp = timestamp.astimezone(timezone.utc)",
+        (
+            "tests/webhooks/test_webhook_signature.py"
+            "::test_timestamp_error_is_a_signature_error_and_naive_means_utc",
+        ),
+    ),
+    Mutant(
+        "the demo command is gone",
+        "aioprintora/cli.py",
+        "    parser.set_defaults(handler=run_demo)",
+        "    commands._name_parser_map.pop('demo')",
+        ("tests/test_demo.py::test_python_m_aioprintora_demo",),
+    ),
+    Mutant(
+        "a derived client warns when it goes away",
+        "aioprintora/client.py",
+        '        if self.__dict__.get("_derived"):\n            return\n',
+        "",
+        ("tests/test_client.py::test_a_derived_client_going_away_does_not_warn",),
+    ),
+    Mutant(
+        "a call cut off by close() surfaces as a bare aiohttp error",
+        "aioprintora/client.py",
+        "            if self._pool.closed or isinstance(exc, aiohttp.ClientError):",
+        "            if isinstance(exc, aiohttp.ClientError):",
+        (
+            "tests/test_memory.py::test_user_error_inside_async_with_releases_everything",
+            "tests/test_memory.py::test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error",
+        ),
+    ),
+    # -- the guarantees, checked everywhere -----------------------------------------------------
+    Mutant(
+        "Retry-After in seconds is ignored",
+        "aioprintora/_ratelimit_headers.py",
+        "    if seconds is not None:\n        return seconds\n",
+        "    if seconds is not None:\n        return None\n",
+        ("tests/test_retry.py::test_retry_after_is_honoured_without_jitter",),
+    ),
+    Mutant(
+        "a stopped walk leaves its read-ahead running (a leaked connection and task)",
+        "aioprintora/pagination.py",
+        "        if self._pending is not None and not self._pending.done():\n"
+        "            self._pending.cancel()\n",
+        "",
+        ("tests/test_pagination.py::test_break_releases_connection_and_read_ahead",),
+        expect="leak check",  # the autouse check in tests/_leaks.py, at the client's close()
+    ),
+    Mutant(
+        "a page that was read ahead is trusted without the drift check",
+        "aioprintora/pagination.py",
+        "            return await pending\n",
+        "            self._check_boundary = False\n            return await pending\n",
+        (
+            "tests/test_pagination_properties.py"
+            "::test_no_duplicates_and_nothing_that_stayed_is_missed[read-ahead]",
+        ),
+    ),
+    Mutant(
+        "the limiter is 5% slow (never over the limit, so only exact timing sees it)",
+        "aioprintora/ratelimit.py",
+        "            return wait + _slack(now)  # nothing charged: all windows or none",
+        "            return wait * 1.05 + _slack(now)",
+        ("tests/test_limits.py::test_two_hundred_waiters_go_in_exact_bursts_on_a_virtual_clock",),
+    ),
+    Mutant(
+        "a session's expiry does not survive the round trip",
+        "aioprintora/models.py",
+        "    expires_at: datetime | None = None\n    creator_id: str | None = None\n",
+        "    expires_at: datetime | str | None = None\n    creator_id: str | None = None\n",
+        ("tests/test_model_round_trips.py",),
+    ),
+)
