@@ -26,10 +26,14 @@ never free anything. (A response is compared with our count when it arrives, so 
 in flight make us under-count others' use by at most their number, never over-count it.) A 429
 pauses the whole limiter until ``Retry-After`` or the reset.
 
-The guarantee is about the moments requests are let go; the server sees them a network delay
-later, and delays vary. Against a strict sliding-window server, a little slack in the period
-(e.g. ``Window(60, 61.0)``) keeps latency jitter from turning the last request of a burst into a
-429 (which the limiter then absorbs anyway).
+**Slots held until the answer.** :meth:`RateLimiter.acquire` charges a request from the moment it
+is let go; the server sees it a network delay later, and delays vary, so against a strict
+sliding-window server a slot charged that way can expire here before the server's copy does.
+The client therefore uses :meth:`RateLimiter.hold` and :meth:`RateLimiter.release`: the slot
+stays occupied while the request is in flight and is charged for one period from the moment its
+response arrived (or the attempt failed). The server saw the request no later than that, so
+every window the server can count holds at most ``limit`` of our requests, with no slack in the
+period; the cost is one round trip per cycle of the window.
 
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
 only the head of the line sleeps, exactly until its token is due. One instance serves any
@@ -45,13 +49,14 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._ratelimit_headers import Observation, observation
+from .clock import Clock
 
-__all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "Window"]
+__all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "SlotLimiter", "Window"]
 
 
 @attrs.frozen
@@ -80,6 +85,21 @@ class Limiter(Protocol):
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with the server after a response (status and headers)."""
+
+
+@runtime_checkable
+class SlotLimiter(Limiter, Protocol):
+    """A limiter whose slots stay occupied while the request is in flight (the client prefers it).
+
+    The client calls ``slot = await hold()`` before an attempt and ``release(slot)`` once the
+    attempt is over (its response arrived, or it failed or was cancelled), always exactly once.
+    """
+
+    async def hold(self) -> Any:
+        """Like ``acquire``, but the slot counts until :meth:`release`, then one period more."""
+
+    def release(self, slot: Any) -> None:
+        """End a slot taken by :meth:`hold` (never raises, never waits)."""
 
 
 def _slack(now: float) -> float:
@@ -126,14 +146,33 @@ class _ExpiryLog:
 class _FifoGate:
     """A line of waiting tasks: only its head asks for a token, so arrival order is served."""
 
-    __slots__ = ("_line", "_sleep")
+    __slots__ = ("_line", "_sleep", "_wake")
 
     def __init__(self, sleep: Callable[[float], Awaitable[object]]) -> None:
         self._line: deque[asyncio.Future[None]] = deque()
         self._sleep = sleep
+        self._wake: asyncio.Future[None] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._line)
+
+    def wake(self) -> None:
+        """A slot was released: the head asks again now instead of at the end of its wait."""
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def _nap(self, delay: float) -> None:
+        """Sleep ``delay`` (``inf``: until woken), or less when :meth:`wake` is called."""
+        wake = self._wake = asyncio.get_running_loop().create_future()
+        if math.isinf(delay):
+            await wake
+            return
+        sleeping = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeping, wake), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            wake.cancel()
 
     async def through(self, attempt: Callable[[], Awaitable[float]]) -> None:
         """Wait our turn, then call ``attempt`` (0.0 = granted), sleeping what it answers."""
@@ -144,7 +183,7 @@ class _FifoGate:
             if line[0] is not turn:
                 await turn
             while (delay := await attempt()) > 0.0:
-                await self._sleep(delay)
+                await self._nap(delay)
         finally:
             was_head = line[0] is turn
             line.remove(turn)
@@ -157,7 +196,8 @@ class RateLimiter:
 
     Args:
         windows: the limits to keep at once (default: Printora's 60/min and 10,000/day).
-        clock: monotonic seconds (injectable for tests).
+        clock: a :class:`~aioprintora.clock.Clock` (its ``monotonic``, ``time`` and ``sleep``
+            are used unless given below), or just a monotonic-seconds function.
         wall_clock: unix seconds, used only to read header times (injectable for tests).
         sleep: how to wait (``asyncio.sleep``; a virtual-time test passes its own).
     """
@@ -166,9 +206,9 @@ class RateLimiter:
         self,
         windows: Sequence[Window] = DEFAULT_WINDOWS,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Clock | Callable[[], float] | None = None,
+        wall_clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         self.windows: tuple[Window, ...] = tuple(windows)
         if not self.windows:
@@ -176,9 +216,15 @@ class RateLimiter:
         self._logs = tuple(_ExpiryLog() for _ in self.windows)
         self._pairs = tuple(zip(self.windows, self._logs, strict=True))
         self._paused_until = -math.inf
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._gate = _FifoGate(sleep)
+        self._in_flight = 0  # slots held (see hold): counted in every window, no expiry yet
+        if isinstance(clock, Clock):
+            self._clock: Callable[[], float] = clock.monotonic
+            wall_clock = wall_clock or clock.time
+            sleep = sleep or clock.sleep
+        else:
+            self._clock = clock or time.monotonic
+        self._wall_clock = wall_clock or time.time
+        self._gate = _FifoGate(sleep or asyncio.sleep)
 
     def __repr__(self) -> str:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
@@ -186,21 +232,43 @@ class RateLimiter:
 
     # -- the pure core: every method below takes ``now`` and never sleeps --------------------
 
-    def try_acquire(self, now: float) -> float:
+    def try_acquire(self, now: float, *, hold: bool = False) -> float:
         """Take one token if every window has room: 0.0 when granted, else seconds to wait.
+
+        ``inf`` means every slot of some window is held: only a :meth:`release` frees one.
+
+        Args:
+            now: the current time on the limiter's monotonic clock.
+            hold: keep the slot occupied until :meth:`release_at` instead of charging it for
+                one period from ``now``.
+        """
+        wait = self._paused_until - now
+        held = self._in_flight
+        for window, log in self._pairs:
+            if log.active(now) + held >= window.limit:
+                free_at = window.limit - held  # the oldest charged entries must expire first
+                due = log.kth_newest(free_at) if free_at > 0 else math.inf
+                wait = max(wait, due - now)
+        if wait > 0.0:
+            return wait + _slack(now)  # nothing charged: all windows or none
+        if hold:
+            self._in_flight = held + 1
+        else:
+            for window, log in self._pairs:
+                log.add(now + window.period)
+        return 0.0
+
+    def release_at(self, now: float) -> None:
+        """End one held slot: it counts for one period from ``now`` (the response's arrival).
 
         Args:
             now: the current time on the limiter's monotonic clock.
         """
-        wait = self._paused_until - now
-        for window, log in self._pairs:
-            if log.active(now) >= window.limit:
-                wait = max(wait, log.kth_newest(window.limit) - now)
-        if wait > 0.0:
-            return wait + _slack(now)  # nothing charged: all windows or none
+        if self._in_flight <= 0:
+            raise RuntimeError("release without a held slot")
+        self._in_flight -= 1
         for window, log in self._pairs:
             log.add(now + window.period)
-        return 0.0
 
     def remaining(self, now: float) -> tuple[int, ...]:
         """Requests each window would still admit at ``now`` (ignoring a pause).
@@ -208,7 +276,8 @@ class RateLimiter:
         Args:
             now: the current time on the limiter's monotonic clock.
         """
-        return tuple(w.limit - log.active(now) for w, log in self._pairs)
+        held = self._in_flight
+        return tuple(w.limit - log.active(now) - held for w, log in self._pairs)
 
     def pause_until(self, deadline: float) -> None:
         """Grant nothing before ``deadline`` (monotonic); a pause only ever gets longer.
@@ -232,7 +301,7 @@ class RateLimiter:
         """
         window, log = self.windows[index], self._logs[index]
         until = min(until, now + window.period)
-        ours = window.limit - log.active(now)
+        ours = window.limit - log.active(now) - self._in_flight
         if until > now and remaining < ours:
             log.add(until, ours - max(remaining, 0))
 
@@ -252,12 +321,27 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Return when one request may be sent; waiters are served in arrival order."""
-        if not self._gate and self.try_acquire(self._clock()) == 0.0:
+        await self._take(self._attempt, hold=False)
+
+    async def hold(self) -> None:
+        """Like :meth:`acquire`, but the slot stays occupied until :meth:`release`."""
+        await self._take(self._attempt_hold, hold=True)
+
+    def release(self, slot: object = None) -> None:
+        """End a slot taken by :meth:`hold`: it counts for one period from now."""
+        self.release_at(self._clock())
+        self._gate.wake()
+
+    async def _take(self, attempt: Callable[[], Awaitable[float]], *, hold: bool) -> None:
+        if not self._gate and self.try_acquire(self._clock(), hold=hold) == 0.0:
             return
-        await self._gate.through(self._attempt)
+        await self._gate.through(attempt)
 
     async def _attempt(self) -> float:
         return self.try_acquire(self._clock())
+
+    async def _attempt_hold(self) -> float:
+        return self.try_acquire(self._clock(), hold=True)
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with a response's ``X-RateLimit-*``/``Retry-After``; a 429 pauses everyone.
