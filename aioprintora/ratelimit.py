@@ -146,12 +146,18 @@ class _ExpiryLog:
 class _FifoGate:
     """A line of waiting tasks: only its head asks for a token, so arrival order is served."""
 
-    __slots__ = ("_line", "_sleep", "_wake")
+    __slots__ = ("_interruptible", "_line", "_sleep", "_wake")
 
-    def __init__(self, sleep: Callable[[float], Awaitable[object]]) -> None:
+    def __init__(
+        self, sleep: Callable[[float], Awaitable[object]], *, interruptible: bool = False
+    ) -> None:
         self._line: deque[asyncio.Future[None]] = deque()
         self._sleep = sleep
         self._wake: asyncio.Future[None] | None = None
+        # In-process, a release never brings a finite wait forward (the slot it frees is
+        # charged one period from now): only a wait for a held slot (inf) is woken. A shared
+        # limiter's wait may end at a held slot's bound, which a release does bring forward.
+        self._interruptible = interruptible
 
     def __bool__(self) -> bool:
         return bool(self._line)
@@ -163,9 +169,15 @@ class _FifoGate:
 
     async def _nap(self, delay: float) -> None:
         """Sleep ``delay`` (``inf``: until woken), or less when :meth:`wake` is called."""
+        if not (self._interruptible or math.isinf(delay)):
+            await self._sleep(delay)
+            return
         wake = self._wake = asyncio.get_running_loop().create_future()
         if math.isinf(delay):
-            await wake
+            try:
+                await wake
+            finally:
+                self._wake = None
             return
         sleeping = asyncio.ensure_future(self._sleep(delay))
         try:
@@ -173,6 +185,7 @@ class _FifoGate:
         finally:
             sleeping.cancel()
             wake.cancel()
+            self._wake = None
 
     async def through(self, attempt: Callable[[], Awaitable[float]]) -> None:
         """Wait our turn, then call ``attempt`` (0.0 = granted), sleeping what it answers."""

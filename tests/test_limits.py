@@ -25,13 +25,16 @@ def _server_429s(sandbox: Sandbox) -> int:
 
 
 @pytest.mark.slow
-async def test_two_hundred_concurrent_calls_stay_within_the_limit() -> None:
-    allowed = Window(20, 1.0)
-    # 3% slack: a burst of 20 takes milliseconds to land, and a window edge of the server's
-    # falling inside that spread would otherwise see 21 (docs/reliability.md explains).
-    window = Window(20, 1.03)
+@pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
+async def test_two_hundred_concurrent_calls_stay_within_the_limit(algorithm: str) -> None:
+    # No slack: the client's window is the server's. A slot stays held until its response
+    # arrives, so the server's copy of every window expires before ours (docs/reliability.md).
+    window = Window(20, 1.0)
     async with (
-        Sandbox(rate_limits=[(allowed.limit, allowed.period)]) as sandbox,
+        Sandbox(
+            rate_limits=[(window.limit, window.period)],
+            rate_limit_algorithm=algorithm,  # type: ignore[arg-type]
+        ) as sandbox,
         PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=[window]) as client,
     ):
         started = time.monotonic()
@@ -39,10 +42,12 @@ async def test_two_hundred_concurrent_calls_stay_within_the_limit() -> None:
         elapsed = time.monotonic() - started
         assert_no_acquired(client)
     assert len(pages) == 200  # no 429 (nor anything else) reached a caller
-    # 200 calls at 20 per second: bursts at 0, 1, ..., 9 s; the fastest possible run is 9 s.
-    fastest = (200 / allowed.limit - 1) * allowed.period
-    assert fastest / elapsed >= 0.95
     assert _server_429s(sandbox) == 0
+    # 200 calls at 20 per second: bursts at 0, 1, ..., 9 s; the fastest possible run is 9 s.
+    # Each cycle costs one round trip more; a 429 would pause a whole window (0.9 at most).
+    # The rate itself is measured in benchmarks/bench_limit.py, not asserted here.
+    fastest = (200 / window.limit - 1) * window.period
+    assert fastest / elapsed >= 0.85
 
 
 async def test_without_a_limiter_every_429_is_retried() -> None:
@@ -110,7 +115,8 @@ async def test_four_processes_share_one_key_through_redis(redis_url: str) -> Non
     assert [p.returncode for p in procs] == [0, 0, 0, 0]
     assert [r["errors"] for r in results] == [[], [], [], []]
     assert sum(r["ok"] for r in results) == 100
-    assert server_429s <= 2  # jitter at a window's edge; the shared pause absorbs it
+    # No slack in the window: held slots keep every server window within the limit.
+    assert server_429s == 0
     elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
     fastest = (100 / 20 - 1) * 2.0  # bursts at 0, 2, 4, 6, 8 s
     assert fastest / elapsed >= 0.9
