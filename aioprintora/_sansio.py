@@ -112,14 +112,14 @@ def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
     return _payload(status, body, _parse(body), method=method, url=url)
 
 
-def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str) -> Any:
+def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str | URL) -> Any:
     if parsed is None:
         raise errors.MalformedResponseError(
             "the response body is empty or not JSON",
             status=status,
             body=_excerpt(body),
             method=method,
-            url=url,
+            url=str(url),
         )
     if isinstance(parsed, Mapping) and "success" in parsed:
         if parsed["success"] is False and not _is_replay(status, parsed):
@@ -128,7 +128,7 @@ def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str) ->
                 status=status,
                 body=_excerpt(body),
                 method=method,
-                url=url,
+                url=str(url),
             )
         if "data" in parsed:
             return parsed["data"]
@@ -154,7 +154,13 @@ class Answer(NamedTuple):
 
 
 def decipher_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, method: str, url: str, now: float
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    url: str | URL,
+    now: float,
 ) -> Answer:
     """Classify one response, parsing its body once.
 
@@ -163,7 +169,7 @@ def decipher_response(
         headers: the response headers.
         body: the whole body.
         method: the request's method (for the error).
-        url: the request's URL (for the error).
+        url: the request's URL (for the error; made text only when there is one).
         now: unix time at which the response arrived (reads ``Retry-After`` dates).
     """
     if 200 <= status < 300:
@@ -215,7 +221,7 @@ def _error(
     parsed: Any,
     *,
     method: str,
-    url: str,
+    url: str | URL,
     retry_after: float | None,
 ) -> errors.APIError:
     code, message = _code_and_message(parsed)
@@ -228,7 +234,7 @@ def _error(
         "body": _excerpt(body),
         "headers": headers,
         "method": method,
-        "url": url,
+        "url": str(url),
     }
     if status == 429:
         return errors.RateLimitError(message, retry_after=retry_after, **kwargs)

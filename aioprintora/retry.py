@@ -223,12 +223,11 @@ class RetryMiddleware:
                     retryable = False  # the caller is better served by the reset time
             delay = 0.0
             if retryable and state.attempts <= policy.max_retries:
-                if wait is not None:
-                    delay = wait  # the server's instruction, never jittered
-                else:
-                    if ceilings is None:
-                        ceilings = _ceilings(policy)
-                    delay = self._jitter(next(ceilings))
+                if ceilings is None:
+                    ceilings = _ceilings(policy)
+                ceiling = next(ceilings)  # one step per retry, whoever sets this one's wait
+                # The server's instruction is used as is, never jittered.
+                delay = wait if wait is not None else self._jitter(ceiling)
                 remaining = state.remaining()
                 retryable = remaining is None or delay < remaining
             else:

@@ -66,14 +66,21 @@ class CallState:
         return self.timeout if remaining is None else max(0.0, min(self.timeout, remaining))
 
 
-@attrs.frozen
 class Request:
     """What every attempt of a call sends, byte for byte."""
 
-    method: str
-    url: URL
-    headers: Mapping[str, str]
-    body: bytes | None = None
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(
+        self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None = None
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:  # headers left out: they carry the API key
+        return f"<Request {self.method} {self.url}>"
 
 
 class Transport:
@@ -117,27 +124,46 @@ class Transport:
         self, session: aiohttp.ClientSession, request: Request, state: CallState
     ) -> Answer:
         state.attempts += 1
-        method, url = request.method, request.url
         budget = state.attempt_budget()
         try:
             if budget <= 0:
                 raise asyncio.TimeoutError
             if sys.version_info >= (3, 11):  # no extra task per attempt, unlike wait_for
                 async with asyncio.timeout(budget):
-                    status, headers, body = await _fetch(session, request)
+                    response = await session.request(
+                        request.method,
+                        request.url,
+                        data=request.body,
+                        headers=request.headers,
+                        middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                        timeout=NO_TIMEOUT,
+                    )
+                    try:
+                        body = await response.read()  # the one place that reads a body
+                    except BaseException:
+                        response.close()
+                        raise
+                    status, headers = response.status, response.headers
             else:  # pragma: no cover - Python 3.10
                 status, headers, body = await asyncio.wait_for(_fetch(session, request), budget)
         except Exception as exc:
             if isinstance(exc, _Sealed):
                 exc = exc.dropped
-            failure = transport_failure(exc, method=method, url=str(url), closed=self._closed())
+            failure = transport_failure(
+                exc, method=request.method, url=str(request.url), closed=self._closed()
+            )
             if failure is None:
                 raise
             raise failure from exc
         if self.limiter is not None:
             await self.limiter.observe(status, headers)
         return decipher_response(
-            status, headers, body, method=method, url=str(url), now=self._clock.time()
+            status,
+            headers,
+            body,
+            method=request.method,
+            url=request.url,
+            now=self._clock.time(),
         )
 
 
@@ -169,7 +195,7 @@ _MIDDLEWARES = (_seal,)
 async def _fetch(
     session: aiohttp.ClientSession, request: Request
 ) -> tuple[int, Mapping[str, str], bytes]:
-    """Send and read the whole body (the one place that reads it)."""
+    """Send and read the whole body (Python 3.10, where the attempt needs a coroutine)."""
     response = await session.request(
         request.method,
         request.url,
