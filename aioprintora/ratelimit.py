@@ -98,8 +98,14 @@ class SlotLimiter(Limiter, Protocol):
     async def hold(self) -> Any:
         """Like ``acquire``, but the slot counts until :meth:`release`, then one period more."""
 
-    def release(self, slot: Any) -> None:
-        """End a slot taken by :meth:`hold` (never raises, never waits)."""
+    def release(
+        self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """End a slot taken by :meth:`hold`, with its response (never raises, never waits).
+
+        ``status`` and ``headers`` are the response's (None when the attempt got none): the
+        limiter reconciles with them as :meth:`observe` would, knowing when the request left.
+        """
 
 
 def _slack(now: float) -> float:
@@ -110,17 +116,20 @@ def _slack(now: float) -> float:
 class _ExpiryLog:
     """Sorted times at which the requests one window still counts stop counting."""
 
-    __slots__ = ("_head", "_times")
+    __slots__ = ("_head", "_times", "expired")
 
     def __init__(self) -> None:
         self._times = array("d")
         self._head = 0  # entries before it have expired; dropped in bulk to keep appends O(1)
+        self.expired = 0  # how many entries have expired so far (a slot remembers it at grant)
 
     def active(self, now: float) -> int:
         """Forget what expired by ``now``; return how many entries still count."""
         times, head = self._times, self._head
         if head < len(times) and times[head] <= now:
-            head = bisect_right(times, now, head)
+            new_head = bisect_right(times, now, head)
+            self.expired += new_head - head
+            head = new_head
             if head >= 32 and head * 2 >= len(times):
                 del times[:head]
                 head = 0
@@ -300,7 +309,9 @@ class RateLimiter:
         """
         self._paused_until = max(self._paused_until, deadline)
 
-    def tighten(self, index: int, remaining: int, until: float, now: float) -> None:
+    def tighten(
+        self, index: int, remaining: int, until: float, now: float, since: int | None = None
+    ) -> None:
         """The server says window ``index`` admits only ``remaining`` more before ``until``.
 
         When that is fewer than we think, the difference is recorded as requests someone else
@@ -311,22 +322,29 @@ class RateLimiter:
             remaining: the server's ``X-RateLimit-Remaining``.
             until: monotonic time of the server's reset (capped at one period from ``now``).
             now: the current time on the limiter's monotonic clock.
+            since: the window's expiry count when the answered request was let go (its slot's
+                mark): our requests that expired since then may still have counted at the
+                server when it answered, so they are not taken for someone else's.
         """
         window, log = self.windows[index], self._logs[index]
         until = min(until, now + window.period)
         ours = window.limit - log.active(now) - self._in_flight
+        if since is not None:
+            ours -= log.expired - since
         if until > now and remaining < ours:
             log.add(until, ours - max(remaining, 0))
 
-    def apply(self, seen: Observation, now: float) -> None:
+    def apply(self, seen: Observation, now: float, slot: tuple[int, ...] | None = None) -> None:
         """Apply what a response said (see :func:`~aioprintora._ratelimit_headers.observation`).
 
         Args:
             seen: the pure reading of the response.
             now: the current time on the limiter's monotonic clock.
+            slot: the answered request's slot (from :meth:`hold`), when it had one.
         """
         if seen.remaining is not None:
-            self.tighten(seen.window, seen.remaining, now + seen.reset_after, now)
+            since = None if slot is None else slot[seen.window]
+            self.tighten(seen.window, seen.remaining, now + seen.reset_after, now, since)
         if seen.pause is not None:
             self.pause_until(now + seen.pause)
 
@@ -336,13 +354,33 @@ class RateLimiter:
         """Return when one request may be sent; waiters are served in arrival order."""
         await self._take(self._attempt, hold=False)
 
-    async def hold(self) -> None:
-        """Like :meth:`acquire`, but the slot stays occupied until :meth:`release`."""
-        await self._take(self._attempt_hold, hold=True)
+    async def hold(self) -> tuple[int, ...]:
+        """Like :meth:`acquire`, but the slot stays occupied until :meth:`release`.
 
-    def release(self, slot: object = None) -> None:
-        """End a slot taken by :meth:`hold`: it counts for one period from now."""
-        self.release_at(self._clock())
+        Returns:
+            The slot, to pass to :meth:`release`.
+        """
+        await self._take(self._attempt_hold, hold=True)
+        return tuple(log.expired for log in self._logs)  # as of the grant: nothing ran since
+
+    def release(
+        self,
+        slot: tuple[int, ...] | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """End a slot taken by :meth:`hold`: it counts for one period from now.
+
+        Args:
+            slot: what :meth:`hold` returned.
+            status: the response's status (None: the attempt got no response).
+            headers: the response's headers, reconciled with as :meth:`observe` does.
+        """
+        now = self._clock()
+        if status is not None:
+            seen = observation(status, headers or {}, self._wall_clock(), self.windows)
+            self.apply(seen, now, slot)
+        self.release_at(now)
         self._gate.wake()
 
     async def _take(self, attempt: Callable[[], Awaitable[float]], *, hold: bool) -> None:

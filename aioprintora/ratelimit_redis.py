@@ -246,11 +246,17 @@ class RedisRateLimiter:
         await self._gate.through(lambda: self._attempt(self._hold_us, granted))
         return granted[-1]
 
-    def release(self, slot: Any) -> None:
-        """End a held slot: it counts for one period from now (Redis's clock); never waits."""
-        if not slot:  # granted by the local fallback during an outage: nothing in Redis
-            return
-        task = asyncio.ensure_future(self._release(str(slot)))
+    def release(
+        self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """End a held slot: it counts for one period from now (Redis's clock); never waits.
+
+        Args:
+            slot: what :meth:`hold` returned.
+            status: the response's status (None: the attempt got no response).
+            headers: the response's headers, reconciled with as :meth:`observe` does.
+        """
+        task = asyncio.ensure_future(self._release(str(slot or ""), status, headers))
         self._refunds.add(task)
         task.add_done_callback(self._released)
 
@@ -258,7 +264,16 @@ class RedisRateLimiter:
         self._refunds.discard(task)
         self._gate.wake()
 
-    async def _release(self, member: str) -> None:
+    async def _release(
+        self, member: str, status: int | None, headers: Mapping[str, str] | None
+    ) -> None:
+        # Only a 429 is reconciled here. A held slot's X-RateLimit-Remaining is the server's
+        # count when the request arrived, and our requests that expired since then would be
+        # taken for someone else's; every process on this key is counted in Redis anyway.
+        if status == 429:
+            await self.observe(status, headers or {})
+        if not member:  # granted by the local fallback during an outage: nothing in Redis
+            return
         try:
             await self._release_script(keys=self._window_keys, args=[member, *self._release_args])
         except _OUTAGE as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import attrs
@@ -98,7 +98,7 @@ class Transport:
         self._closed = closed
         hold = getattr(limiter, "hold", None)
         self._hold = hold if hold is not None else getattr(limiter, "acquire", None)
-        self._release: Callable[[Any], None] | None = getattr(limiter, "release", None)
+        self._release: Callable[..., None] | None = getattr(limiter, "release", None)
 
     async def send(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
@@ -108,21 +108,31 @@ class Transport:
         Raises:
             aioprintora.retry.AttemptError: no whole response (connect failure, drop, timeout).
         """
-        if self._hold is None:
-            return await self._exchange(session, request, state)
-        clock = self._clock
-        queued_from = clock.monotonic()
-        slot = await self._hold()
-        state.queued += clock.monotonic() - queued_from
-        try:
-            return await self._exchange(session, request, state)
-        finally:
-            if self._release is not None:
-                self._release(slot)
+        hold, release = self._hold, self._release
+        if hold is None:  # no limiter
+            status, headers, body = await self._exchange(session, request, state)
+        else:
+            clock = self._clock
+            queued_from = clock.monotonic()
+            slot = await hold()
+            state.queued += clock.monotonic() - queued_from
+            try:
+                status, headers, body = await self._exchange(session, request, state)
+            except BaseException:
+                if release is not None:
+                    release(slot)  # no response: the slot counts one period from now
+                raise
+            if release is not None:  # with the slot: the limiter knows when the request left
+                release(slot, status, headers)
+            else:
+                await self.limiter.observe(status, headers)  # type: ignore[union-attr]
+        return decipher_response(
+            status, headers, body, method=request.method, url=request.url, now=self._clock.time()
+        )
 
     async def _exchange(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
-    ) -> Answer:
+    ) -> tuple[int, Mapping[str, str], bytes]:
         state.attempts += 1
         budget = state.attempt_budget()
         try:
@@ -143,9 +153,9 @@ class Transport:
                     except BaseException:
                         response.close()
                         raise
-                    status, headers = response.status, response.headers
+                    return response.status, response.headers, body
             else:  # pragma: no cover - Python 3.10
-                status, headers, body = await asyncio.wait_for(_fetch(session, request), budget)
+                return await asyncio.wait_for(_fetch(session, request), budget)
         except Exception as exc:
             if isinstance(exc, _Sealed):
                 exc = exc.dropped
@@ -155,16 +165,6 @@ class Transport:
             if failure is None:
                 raise
             raise failure from exc
-        if self.limiter is not None:
-            await self.limiter.observe(status, headers)
-        return decipher_response(
-            status,
-            headers,
-            body,
-            method=request.method,
-            url=request.url,
-            now=self._clock.time(),
-        )
 
 
 class _Sealed(Exception):  # noqa: N818 - never escapes this module
