@@ -51,6 +51,7 @@ def structure_list(items: list[Any], cls: type[T]) -> list[T]:
     )
     if fast is None:
         return [structure(item, cls) for item in items]
+    _SEEN_TIMES.clear()
     out: list[T] = []
     append = out.append
     for item in items:
@@ -68,28 +69,25 @@ def _hook(tp: Any) -> Callable[[Any, Any], Any]:
     return converter._structure_func.dispatch(tp)  # type: ignore[misc,call-arg]  # cattrs < 24
 
 
-def _datetime_fast(slow: Callable[[Any, Any], Any]) -> Callable[[Any], datetime]:
-    """ISO text through ``fromisoformat`` (3.11+ reads ``Z``), anything else the general hook.
+#: Timestamps seen in the page being decoded, shared by every field (datetimes are immutable, so
+#: sharing one is safe): an order's ``createdAt`` and ``updatedAt`` are often the same text.
+#: Emptied at the start of every page, so it never holds more than one page's worth.
+_SEEN_TIMES: dict[str, datetime] = {}
 
-    Recent texts are remembered (datetimes are immutable, so sharing one is safe): an order's
-    ``createdAt`` and ``updatedAt`` are often the same text, and pages overlap at their edges.
-    """
+
+def _datetime_fast(slow: Callable[[Any, Any], Any]) -> Callable[[Any], datetime]:
+    """ISO text through ``fromisoformat`` (3.11+ reads ``Z``), anything else the general hook."""
     parse = datetime.fromisoformat
-    seen: dict[str, datetime] = {}
+    seen = _SEEN_TIMES
 
     def to_datetime(value: Any) -> datetime:
         if value.__class__ is str:
-            known = seen.get(value)
-            if known is not None:
-                return known
             try:
                 parsed = parse(value)
             except ValueError:
                 return slow(value, datetime)  # type: ignore[no-any-return]
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=_UTC)
-            if len(seen) >= 1024:
-                seen.clear()
             seen[value] = parsed
             return parsed
         return slow(value, datetime)  # type: ignore[no-any-return]
@@ -117,18 +115,20 @@ def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
     env[f"_t_{name}"] = tp
     slow = f"{hook}(v, _t_{name})"
     enum_cls = _open_enum(inner)
+    # The common case is tested first; ``None`` only after it, for optional fields.
+    otherwise = f"(None if v is None else {slow})" if optional else slow
     if inner in _EXACT:
         env[f"_x_{name}"] = inner
-        expr = f"v if v.__class__ is _x_{name} else {slow}"
-    elif enum_cls is not None:
+        return f"v if v.__class__ is _x_{name} else {otherwise}"
+    if enum_cls is not None:
         env[f"_m_{name}"] = {member.value: member for member in enum_cls}
-        expr = f"_m_{name}.get(v, v) if v.__class__ is str else {slow}"
-    elif inner is datetime and sys.version_info >= (3, 11):
+        return f"_m_{name}.get(v, v) if v.__class__ is str else {otherwise}"
+    if inner is datetime and sys.version_info >= (3, 11):
+        env["_seen_time"] = _SEEN_TIMES.get
         env[f"_d_{name}"] = _datetime_fast(_hook(datetime))
-        expr = f"_d_{name}(v)"
-    else:
-        return slow
-    return f"None if v is None else ({expr})" if optional else expr
+        parse = f"(None if v is None else _d_{name}(v))" if optional else f"_d_{name}(v)"
+        return f"_seen_time(v) or {parse}"  # a datetime is never false
+    return slow
 
 
 def _wire_names(cls: type) -> dict[str, tuple[str, bool]]:

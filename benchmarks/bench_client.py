@@ -11,9 +11,10 @@ Variants, interleaved in every round, same URL, headers and pool size (10):
   models (exact ``Decimal``, aware datetimes, open enums), errors mapped, retries armed;
 - the same with the rate limiter on (windows it never fills).
 
-Each round runs every variant for ``--seconds``; the figure is client CPU µs per request. Ratios
-are taken within a round (the same minute of a loaded machine) and reported as the median over
-``--rounds`` rounds with the lowest and highest. Wall-clock requests per second are shown too,
+Each round runs every variant for ``--seconds`` (in an order rotated from round to round); the
+figure is client CPU µs per request. Ratios are taken within a round (the same few seconds of
+a loaded machine) and reported as the median over ``--rounds`` rounds with the lowest and
+highest. Wall-clock requests per second are shown too,
 but on a shared machine they move with the load; read the CPU column.
 
 Run alone: ``python -m benchmarks.bench_client [--seconds S] [--rounds N] [--json FILE]``.
@@ -130,17 +131,24 @@ async def hammer(call: Call, concurrency: int, seconds: float) -> tuple[float, f
 
 
 async def measure(seconds: float, rounds: int) -> dict[str, Any]:
-    """Samples per scenario and variant: ``{"c50/p20": {label: [[req/s, cpu µs], ...]}}``."""
+    """Samples per scenario and variant: ``{"c50/p20": {label: [[req/s, cpu µs], ...]}}``.
+
+    Every round runs each variant once, in an order rotated from round to round, so that no
+    variant always follows the same one (nor always meets the same minute of the machine).
+    """
     variants = _variants()
     samples: dict[str, dict[str, list[list[float]]]] = {}
     async with static_server() as server:
-        for _ in range(rounds):
+        for round_ in range(rounds):
             for concurrency, limit in SCENARIOS:
                 scenario = samples.setdefault(f"c{concurrency}/p{limit}", {})
-                for label, make in variants:
+                for label, _ in variants:
+                    scenario.setdefault(label, [])
+                shift = round_ % len(variants)
+                for label, make in variants[shift:] + variants[:shift]:
                     async with make(server, limit) as call:
                         rate, cpu = await hammer(call, concurrency, seconds)
-                    scenario.setdefault(label, []).append([rate, cpu])
+                    scenario[label].append([rate, cpu])
     return {"seconds": seconds, "rounds": rounds, "samples": samples}
 
 
@@ -174,8 +182,8 @@ def report(data: dict[str, Any]) -> str:
 def main() -> None:
     """Print this benchmark's table (and write its samples with ``--json``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.4)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", type=Path, default=None, help="write the raw samples here")
     args = parser.parse_args()
     data = asyncio.run(measure(args.seconds, args.rounds))
