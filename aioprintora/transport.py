@@ -18,7 +18,7 @@ saw the request no later than that, so its copy of the window always expires fir
 from __future__ import annotations
 
 import asyncio
-import sys
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -138,24 +138,22 @@ class Transport:
         try:
             if budget <= 0:
                 raise asyncio.TimeoutError
-            if sys.version_info >= (3, 11):  # no extra task per attempt, unlike wait_for
-                async with asyncio.timeout(budget):
-                    response = await session.request(
-                        request.method,
-                        request.url,
-                        data=request.body,
-                        headers=request.headers,
-                        middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
-                        timeout=NO_TIMEOUT,
-                    )
-                    try:
-                        body = await response.read()  # the one place that reads a body
-                    except BaseException:
-                        response.close()
-                        raise
-                    return response.status, response.headers, body
-            else:  # pragma: no cover - Python 3.10
-                return await asyncio.wait_for(_fetch(session, request), budget)
+            # aiohttp's total timeout covers connect, send and the whole body read: the
+            # attempt's budget (cheaper than an asyncio.timeout around the same work).
+            response = await session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                timeout=_budget(budget),
+            )
+            try:
+                body = await response.read()  # the one place that reads a body
+            except BaseException:
+                response.close()
+                raise
+            return response.status, response.headers, body
         except Exception as exc:
             if isinstance(exc, _Sealed):
                 exc = exc.dropped
@@ -192,24 +190,10 @@ async def _seal(
 _MIDDLEWARES = (_seal,)
 
 
-async def _fetch(
-    session: aiohttp.ClientSession, request: Request
-) -> tuple[int, Mapping[str, str], bytes]:
-    """Send and read the whole body (Python 3.10, where the attempt needs a coroutine)."""
-    response = await session.request(
-        request.method,
-        request.url,
-        data=request.body,
-        headers=request.headers,
-        middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own requests
-        timeout=NO_TIMEOUT,
-    )
-    try:
-        body = await response.read()
-    except BaseException:
-        response.close()
-        raise
-    return response.status, response.headers, body
+@functools.lru_cache(maxsize=64)
+def _budget(seconds: float) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for one attempt (nearly always the same few values: cached)."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def make_session(pool_size: int) -> aiohttp.ClientSession:
