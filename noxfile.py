@@ -98,7 +98,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks; figures are ratios against a baseline measured in the same run."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -1,7 +1,9 @@
 """Pure request/response logic, free of I/O: body decoding, envelopes, status -> exception.
 
 The transport hands in status, headers and raw bytes; everything here is synchronous and is
-tested with plain bytes and dicts.
+tested with plain bytes and dicts. :func:`decipher_response` is the one seam every response
+goes through, once: the body is parsed once, success is decided once, and an unsuccessful
+answer becomes the SDK's exception together with the wait the server asked for.
 """
 
 from __future__ import annotations
@@ -9,21 +11,26 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from yarl import URL
 
 from . import errors
 from ._convert import loads
+from ._ratelimit_headers import reset_delay_seconds, retry_after_seconds
 
 __all__ = [
     "ENVIRONMENTS",
+    "Answer",
+    "decipher_response",
     "decode_success",
     "dumps",
     "error_from_response",
     "is_loopback",
     "is_success",
+    "server_wait",
 ]
 
 ENVIRONMENTS: Mapping[str, str] = {
@@ -102,14 +109,17 @@ def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
     Raises:
         MalformedResponseError: the body is not JSON, or is an error envelope.
     """
-    parsed = _parse(body)
+    return _payload(status, body, _parse(body), method=method, url=url)
+
+
+def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str | URL) -> Any:
     if parsed is None:
         raise errors.MalformedResponseError(
             "the response body is empty or not JSON",
             status_code=status,
             body=_excerpt(body),
             method=method,
-            url=url,
+            url=str(url),
         )
     if isinstance(parsed, Mapping) and "success" in parsed:
         if parsed["success"] is False and not _is_replay(status, parsed):
@@ -118,11 +128,63 @@ def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
                 status_code=status,
                 body=_excerpt(body),
                 method=method,
-                url=url,
+                url=str(url),
             )
         if "data" in parsed:
             return parsed["data"]
     return parsed
+
+
+def server_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds the server asked us to wait: Retry-After, else X-RateLimit-Reset on a 429."""
+    wait = retry_after_seconds(headers, now)
+    if wait is None and status == 429:
+        wait = reset_delay_seconds(headers, now)
+    return wait
+
+
+class Answer(NamedTuple):
+    """One response, classified: the payload on success, else the error and the server's wait."""
+
+    status: int
+    data: Any
+    error: errors.APIError | None = None
+    #: Seconds the server asked us to wait before trying again (unsuccessful answers only).
+    wait: float | None = None
+
+
+def decipher_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    url: str | URL,
+    now: float,
+) -> Answer:
+    """Classify one response, parsing its body once.
+
+    Args:
+        status: the HTTP status.
+        headers: the response headers.
+        body: the whole body.
+        method: the request's method (for the error).
+        url: the request's URL (for the error; made text only when there is one).
+        now: unix time at which the response arrived (reads ``Retry-After`` dates).
+    """
+    if 200 <= status < 300:
+        try:
+            return Answer(status, _payload(status, body, _parse(body), method=method, url=url))
+        except errors.MalformedResponseError as malformed:
+            return Answer(status, None, malformed)
+    parsed = _parse(body)
+    if status == 409 and _is_replay(status, parsed):
+        return Answer(status, parsed["data"])
+    wait = server_wait(status, headers, now)
+    error = _error(status, headers, body, parsed, method=method, url=url, retry_after=wait)
+    if isinstance(error, errors.RateLimitError) and wait is not None:
+        error.reset_at = datetime.fromtimestamp(now + wait, timezone.utc)
+    return Answer(status, None, error, wait)
 
 
 def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:
@@ -147,7 +209,21 @@ def error_from_response(
     retry_after: float | None = None,
 ) -> errors.APIError:
     """The exception for an unsuccessful answer; a non-JSON body keeps a short excerpt."""
-    parsed = _parse(body)
+    return _error(
+        status, headers, body, _parse(body), method=method, url=url, retry_after=retry_after
+    )
+
+
+def _error(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    parsed: Any,
+    *,
+    method: str,
+    url: str | URL,
+    retry_after: float | None,
+) -> errors.APIError:
     code, message = _code_and_message(parsed)
     if message is None:
         kind = "a non-JSON" if parsed is None and body.strip() else "an unexpected"
@@ -158,7 +234,7 @@ def error_from_response(
         "body": _excerpt(body),
         "headers": headers,
         "method": method,
-        "url": url,
+        "url": str(url),
     }
     if status == 429:
         return errors.RateLimitError(message, retry_after=retry_after, **kwargs)

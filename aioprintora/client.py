@@ -14,10 +14,11 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from . import _sansio, errors
+from . import _sansio
 from ._logging import configure_from_env
-from .retry import RetryMiddleware, RetryPolicy
-from .transport import AttemptMiddleware, make_session
+from .clock import SYSTEM_CLOCK, Clock
+from .retry import RetryMiddleware, RetryPolicy, is_idempotent
+from .transport import CallState, Request, Transport, make_session
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -93,6 +94,9 @@ class PrintoraClient:
             own middlewares are not applied to our requests.
         retry: a whole :class:`~aioprintora.retry.RetryPolicy`; overrides ``max_retries``
             and ``deadline``.
+        clock: a :class:`~aioprintora.clock.Clock` for every wait and time reading of the
+            request path (backoff sleeps, deadlines, the default rate limiter); default the
+            real one. Tests pass a :class:`~aioprintora.clock.VirtualClock`.
     """
 
     def __init__(
@@ -108,6 +112,7 @@ class PrintoraClient:
         pool_size: int = 10,
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
     ) -> None:
         configure_from_env()
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
@@ -123,15 +128,18 @@ class PrintoraClient:
         self._options = _Options(
             timeout=timeout, retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline)
         )
-        self._pool = _Pool(session=session, owned=session is None, limiter=_limiter(rate_limit))
-        self._middlewares = self._build_middlewares()
+        self._clock = clock or SYSTEM_CLOCK
+        limiter = _limiter(rate_limit, self._clock)
+        self._pool = _Pool(session=session, owned=session is None, limiter=limiter)
+        self._transport = Transport(limiter, self._clock, self._is_closed)
+        self._retry = self._build_retry()
         self._derived = False
 
-    def _build_middlewares(self) -> tuple[Any, ...]:
-        return (
-            RetryMiddleware(self._options.retry, self._options.timeout),
-            AttemptMiddleware(self._pool.limiter, self._options.timeout),
-        )
+    def _build_retry(self) -> RetryMiddleware:
+        return RetryMiddleware(self._options.retry, self._options.timeout, clock=self._clock)
+
+    def _is_closed(self) -> bool:
+        return self._pool.closed
 
     def __repr__(self) -> str:
         return f"<PrintoraClient base_url={str(self.base_url)!r} api_key=<redacted>>"
@@ -188,7 +196,7 @@ class PrintoraClient:
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive")
         clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
-        clone._middlewares = clone._build_middlewares()
+        clone._retry = clone._build_retry()
         clone._derived = True  # the original owns the pool's lifecycle (and its warning)
         return clone
 
@@ -257,11 +265,9 @@ class PrintoraClient:
         json: Any = None,
         idempotency_key: str | None = None,
     ) -> Any:
-        """Send one API call through the middlewares; the decoded ``data`` of the answer."""
+        """Send one API call through the retry middleware; the decoded ``data`` of the answer."""
         session = self._session()
-        url = self.base_url.join(URL(path.lstrip("/"))) if path else self.base_url
-        if params:
-            url = url.with_query({k: str(v) for k, v in params.items()})
+        url = _url(self.base_url, path, tuple(params.items()) if params else ())
         # Per request, not per session: a session passed in by the caller gets them too.
         headers = {
             "Authorization": f"Bearer {self._key.reveal()}",
@@ -274,31 +280,25 @@ class PrintoraClient:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        try:
-            async with session.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                middlewares=self._middlewares,
-                timeout=aiohttp.ClientTimeout(total=None),
-            ) as response:
-                raw = await response.read()
-                status = response.status
-        except errors.PrintoraError:
-            raise
-        except Exception as exc:
-            # The retry middleware maps transport failures; what still gets here is a call cut
-            # off by aclose() (aiohttp then fails in its own ways) or a backstop for the rest.
-            reason = (
-                "the client was closed while this call was in flight"
-                if self._pool.closed
-                else f"{type(exc).__name__}: {exc}"
-            )
-            if self._pool.closed or isinstance(exc, aiohttp.ClientError):
-                raise errors.APIConnectionError(reason, method=method, url=str(url)) from exc
-            raise
-        return _sansio.decode_success(status, raw, method=method, url=str(url))
+        request = Request(method, url, headers, body)
+        retry, send = self._retry, self._transport.send
+        state = CallState(
+            retry.timeout, retry.policy.deadline, self._clock.monotonic, self._clock.monotonic()
+        )
+
+        async def attempt(state: CallState) -> _sansio.Answer:
+            return await send(session, request, state)
+
+        return await retry.run(state, attempt, method, is_idempotent(method, headers))
+
+
+@functools.lru_cache(maxsize=512)
+def _url(base: URL, path: str, query: tuple[tuple[str, str | int], ...]) -> URL:
+    """The request URL; cached because a listing asks for the same few URLs again and again."""
+    url = base.join(URL(path.lstrip("/"))) if path else base
+    if query:
+        url = url.with_query({k: str(v) for k, v in query})
+    return url
 
 
 @functools.cache
@@ -326,13 +326,13 @@ def _base_url(base_url: str | None, environment: str) -> URL:
     return url if url.path.endswith("/") else url.with_path(url.path + "/")
 
 
-def _limiter(rate_limit: Any) -> Limiter | None:
+def _limiter(rate_limit: Any, clock: Clock) -> Limiter | None:
     if rate_limit is None:
         return None
     from .ratelimit import DEFAULT_WINDOWS, RateLimiter
 
     if rate_limit is DEFAULT_RATE_LIMIT:
-        return RateLimiter(DEFAULT_WINDOWS)
+        return RateLimiter(DEFAULT_WINDOWS, clock=clock)
     if isinstance(rate_limit, Sequence):
-        return RateLimiter(tuple(rate_limit))
+        return RateLimiter(tuple(rate_limit), clock=clock)
     return rate_limit  # type: ignore[no-any-return]

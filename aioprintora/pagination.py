@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._convert import structure
+from ._shapes import structure_list
 from .errors import PaginationError
 from .models import Page, Pagination
 
@@ -80,7 +80,7 @@ def parse_page(
         raise TypeError(f"expected a listing, got {type(data).__name__}")
     if not isinstance(raw_items, list):
         raise TypeError(f"the listing has no {items_key!r} list")
-    items = [structure(item, item_type) for item in raw_items]
+    items = structure_list(raw_items, item_type)
     page_limit = _int(meta.get("limit"), limit)
     page_offset = _int(meta.get("offset"), offset)
     total = _int(meta.get("total"), -1)

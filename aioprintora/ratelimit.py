@@ -26,10 +26,14 @@ never free anything. (A response is compared with our count when it arrives, so 
 in flight make us under-count others' use by at most their number, never over-count it.) A 429
 pauses the whole limiter until ``Retry-After`` or the reset.
 
-The guarantee is about the moments requests are let go; the server sees them a network delay
-later, and delays vary. Against a strict sliding-window server, a little slack in the period
-(e.g. ``Window(60, 61.0)``) keeps latency jitter from turning the last request of a burst into a
-429 (which the limiter then absorbs anyway).
+**Slots held until the answer.** :meth:`RateLimiter.acquire` charges a request from the moment it
+is let go; the server sees it a network delay later, and delays vary, so against a strict
+sliding-window server a slot charged that way can expire here before the server's copy does.
+The client therefore uses :meth:`RateLimiter.hold` and :meth:`RateLimiter.release`: the slot
+stays occupied while the request is in flight and is charged for one period from the moment its
+response arrived (or the attempt failed). The server saw the request no later than that, so
+every window the server can count holds at most ``limit`` of our requests, with no slack in the
+period; the cost is one round trip per cycle of the window.
 
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
 only the head of the line sleeps, exactly until its token is due. One instance serves any
@@ -45,13 +49,14 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._ratelimit_headers import Observation, observation
+from .clock import Clock
 
-__all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "Window"]
+__all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "SlotLimiter", "Window"]
 
 
 @attrs.frozen
@@ -82,6 +87,27 @@ class Limiter(Protocol):
         """Reconcile with the server after a response (status and headers)."""
 
 
+@runtime_checkable
+class SlotLimiter(Limiter, Protocol):
+    """A limiter whose slots stay occupied while the request is in flight (the client prefers it).
+
+    The client calls ``slot = await hold()`` before an attempt and ``release(slot)`` once the
+    attempt is over (its response arrived, or it failed or was cancelled), always exactly once.
+    """
+
+    async def hold(self) -> Any:
+        """Like ``acquire``, but the slot counts until :meth:`release`, then one period more."""
+
+    def release(
+        self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """End a slot taken by :meth:`hold`, with its response (never raises, never waits).
+
+        ``status`` and ``headers`` are the response's (None when the attempt got none): the
+        limiter reconciles with them as :meth:`observe` would, knowing when the request left.
+        """
+
+
 def _slack(now: float) -> float:
     """A little past a due time, so that a clock advanced by the wait is never an ulp short."""
     return max(1e-6, 4 * math.ulp(now))
@@ -90,17 +116,20 @@ def _slack(now: float) -> float:
 class _ExpiryLog:
     """Sorted times at which the requests one window still counts stop counting."""
 
-    __slots__ = ("_head", "_times")
+    __slots__ = ("_head", "_times", "expired")
 
     def __init__(self) -> None:
         self._times = array("d")
         self._head = 0  # entries before it have expired; dropped in bulk to keep appends O(1)
+        self.expired = 0  # how many entries have expired so far (a slot remembers it at grant)
 
     def active(self, now: float) -> int:
         """Forget what expired by ``now``; return how many entries still count."""
         times, head = self._times, self._head
         if head < len(times) and times[head] <= now:
-            head = bisect_right(times, now, head)
+            new_head = bisect_right(times, now, head)
+            self.expired += new_head - head
+            head = new_head
             if head >= 32 and head * 2 >= len(times):
                 del times[:head]
                 head = 0
@@ -126,14 +155,46 @@ class _ExpiryLog:
 class _FifoGate:
     """A line of waiting tasks: only its head asks for a token, so arrival order is served."""
 
-    __slots__ = ("_line", "_sleep")
+    __slots__ = ("_interruptible", "_line", "_sleep", "_wake")
 
-    def __init__(self, sleep: Callable[[float], Awaitable[object]]) -> None:
+    def __init__(
+        self, sleep: Callable[[float], Awaitable[object]], *, interruptible: bool = False
+    ) -> None:
         self._line: deque[asyncio.Future[None]] = deque()
         self._sleep = sleep
+        self._wake: asyncio.Future[None] | None = None
+        # In-process, a release never brings a finite wait forward (the slot it frees is
+        # charged one period from now): only a wait for a held slot (inf) is woken. A shared
+        # limiter's wait may end at a held slot's bound, which a release does bring forward.
+        self._interruptible = interruptible
 
     def __bool__(self) -> bool:
         return bool(self._line)
+
+    def wake(self) -> None:
+        """A slot was released: the head asks again now instead of at the end of its wait."""
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def _nap(self, delay: float) -> None:
+        """Sleep ``delay`` (``inf``: until woken), or less when :meth:`wake` is called."""
+        if not (self._interruptible or math.isinf(delay)):
+            await self._sleep(delay)
+            return
+        wake = self._wake = asyncio.get_running_loop().create_future()
+        if math.isinf(delay):
+            try:
+                await wake
+            finally:
+                self._wake = None
+            return
+        sleeping = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeping, wake), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            wake.cancel()
+            self._wake = None
 
     async def through(self, attempt: Callable[[], Awaitable[float]]) -> None:
         """Wait our turn, then call ``attempt`` (0.0 = granted), sleeping what it answers."""
@@ -144,7 +205,7 @@ class _FifoGate:
             if line[0] is not turn:
                 await turn
             while (delay := await attempt()) > 0.0:
-                await self._sleep(delay)
+                await self._nap(delay)
         finally:
             was_head = line[0] is turn
             line.remove(turn)
@@ -157,7 +218,8 @@ class RateLimiter:
 
     Args:
         windows: the limits to keep at once (default: Printora's 60/min and 10,000/day).
-        clock: monotonic seconds (injectable for tests).
+        clock: a :class:`~aioprintora.clock.Clock` (its ``monotonic``, ``time`` and ``sleep``
+            are used unless given below), or just a monotonic-seconds function.
         wall_clock: unix seconds, used only to read header times (injectable for tests).
         sleep: how to wait (``asyncio.sleep``; a virtual-time test passes its own).
     """
@@ -166,9 +228,9 @@ class RateLimiter:
         self,
         windows: Sequence[Window] = DEFAULT_WINDOWS,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Clock | Callable[[], float] | None = None,
+        wall_clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         #: The windows kept, in the order given.
         self.windows: tuple[Window, ...] = tuple(windows)
@@ -177,9 +239,15 @@ class RateLimiter:
         self._logs = tuple(_ExpiryLog() for _ in self.windows)
         self._pairs = tuple(zip(self.windows, self._logs, strict=True))
         self._paused_until = -math.inf
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._gate = _FifoGate(sleep)
+        self._in_flight = 0  # slots held (see hold): counted in every window, no expiry yet
+        if isinstance(clock, Clock):
+            self._clock: Callable[[], float] = clock.monotonic
+            wall_clock = wall_clock or clock.time
+            sleep = sleep or clock.sleep
+        else:
+            self._clock = clock or time.monotonic
+        self._wall_clock = wall_clock or time.time
+        self._gate = _FifoGate(sleep or asyncio.sleep)
 
     def __repr__(self) -> str:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
@@ -187,21 +255,43 @@ class RateLimiter:
 
     # -- the pure core: every method below takes ``now`` and never sleeps --------------------
 
-    def try_acquire(self, now: float) -> float:
+    def try_acquire(self, now: float, *, hold: bool = False) -> float:
         """Take one token if every window has room: 0.0 when granted, else seconds to wait.
+
+        ``inf`` means every slot of some window is held: only a :meth:`release` frees one.
+
+        Args:
+            now: the current time on the limiter's monotonic clock.
+            hold: keep the slot occupied until :meth:`release_at` instead of charging it for
+                one period from ``now``.
+        """
+        wait = self._paused_until - now
+        held = self._in_flight
+        for window, log in self._pairs:
+            if log.active(now) + held >= window.limit:
+                free_at = window.limit - held  # the oldest charged entries must expire first
+                due = log.kth_newest(free_at) if free_at > 0 else math.inf
+                wait = max(wait, due - now)
+        if wait > 0.0:
+            return wait + _slack(now)  # nothing charged: all windows or none
+        if hold:
+            self._in_flight = held + 1
+        else:
+            for window, log in self._pairs:
+                log.add(now + window.period)
+        return 0.0
+
+    def release_at(self, now: float) -> None:
+        """End one held slot: it counts for one period from ``now`` (the response's arrival).
 
         Args:
             now: the current time on the limiter's monotonic clock.
         """
-        wait = self._paused_until - now
-        for window, log in self._pairs:
-            if log.active(now) >= window.limit:
-                wait = max(wait, log.kth_newest(window.limit) - now)
-        if wait > 0.0:
-            return wait + _slack(now)  # nothing charged: all windows or none
+        if self._in_flight <= 0:
+            raise RuntimeError("release without a held slot")
+        self._in_flight -= 1
         for window, log in self._pairs:
             log.add(now + window.period)
-        return 0.0
 
     def remaining(self, now: float) -> tuple[int, ...]:
         """Requests each window would still admit at ``now`` (ignoring a pause).
@@ -209,7 +299,8 @@ class RateLimiter:
         Args:
             now: the current time on the limiter's monotonic clock.
         """
-        return tuple(w.limit - log.active(now) for w, log in self._pairs)
+        held = self._in_flight
+        return tuple(w.limit - log.active(now) - held for w, log in self._pairs)
 
     def pause_until(self, deadline: float) -> None:
         """Grant nothing before ``deadline`` (monotonic); a pause only ever gets longer.
@@ -219,7 +310,9 @@ class RateLimiter:
         """
         self._paused_until = max(self._paused_until, deadline)
 
-    def tighten(self, index: int, remaining: int, until: float, now: float) -> None:
+    def tighten(
+        self, index: int, remaining: int, until: float, now: float, since: int | None = None
+    ) -> None:
         """The server says window ``index`` admits only ``remaining`` more before ``until``.
 
         When that is fewer than we think, the difference is recorded as requests someone else
@@ -230,22 +323,29 @@ class RateLimiter:
             remaining: the server's ``X-RateLimit-Remaining``.
             until: monotonic time of the server's reset (capped at one period from ``now``).
             now: the current time on the limiter's monotonic clock.
+            since: the window's expiry count when the answered request was let go (its slot's
+                mark): our requests that expired since then may still have counted at the
+                server when it answered, so they are not taken for someone else's.
         """
         window, log = self.windows[index], self._logs[index]
         until = min(until, now + window.period)
-        ours = window.limit - log.active(now)
+        ours = window.limit - log.active(now) - self._in_flight
+        if since is not None:
+            ours -= log.expired - since
         if until > now and remaining < ours:
             log.add(until, ours - max(remaining, 0))
 
-    def apply(self, seen: Observation, now: float) -> None:
+    def apply(self, seen: Observation, now: float, slot: tuple[int, ...] | None = None) -> None:
         """Apply what a response said (see :func:`~aioprintora._ratelimit_headers.observation`).
 
         Args:
             seen: the pure reading of the response.
             now: the current time on the limiter's monotonic clock.
+            slot: the answered request's slot (from :meth:`hold`), when it had one.
         """
         if seen.remaining is not None:
-            self.tighten(seen.window, seen.remaining, now + seen.reset_after, now)
+            since = None if slot is None else slot[seen.window]
+            self.tighten(seen.window, seen.remaining, now + seen.reset_after, now, since)
         if seen.pause is not None:
             self.pause_until(now + seen.pause)
 
@@ -253,12 +353,47 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Return when one request may be sent; waiters are served in arrival order."""
-        if not self._gate and self.try_acquire(self._clock()) == 0.0:
+        await self._take(self._attempt, hold=False)
+
+    async def hold(self) -> tuple[int, ...]:
+        """Like :meth:`acquire`, but the slot stays occupied until :meth:`release`.
+
+        Returns:
+            The slot, to pass to :meth:`release`.
+        """
+        await self._take(self._attempt_hold, hold=True)
+        return tuple(log.expired for log in self._logs)  # as of the grant: nothing ran since
+
+    def release(
+        self,
+        slot: tuple[int, ...] | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """End a slot taken by :meth:`hold`: it counts for one period from now.
+
+        Args:
+            slot: what :meth:`hold` returned.
+            status: the response's status (None: the attempt got no response).
+            headers: the response's headers, reconciled with as :meth:`observe` does.
+        """
+        now = self._clock()
+        if status is not None:
+            seen = observation(status, headers or {}, self._wall_clock(), self.windows)
+            self.apply(seen, now, slot)
+        self.release_at(now)
+        self._gate.wake()
+
+    async def _take(self, attempt: Callable[[], Awaitable[float]], *, hold: bool) -> None:
+        if not self._gate and self.try_acquire(self._clock(), hold=hold) == 0.0:
             return
-        await self._gate.through(self._attempt)
+        await self._gate.through(attempt)
 
     async def _attempt(self) -> float:
         return self.try_acquire(self._clock())
+
+    async def _attempt_hold(self) -> float:
+        return self.try_acquire(self._clock(), hold=True)
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with a response's ``X-RateLimit-*``/``Retry-After``; a 429 pauses everyone.

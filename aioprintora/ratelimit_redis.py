@@ -67,26 +67,49 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 """
 
 # KEYS[1] pause key, KEYS[2..] window keys.
-# ARGV[1] member; then for window key i: ARGV[2i-2] limit, ARGV[2i-1] period (µs).
-# Returns 0 when granted (and charged to every window), else µs until a token may be due.
+# ARGV[1] member; then for window key i: ARGV[2i-2] limit, ARGV[2i-1] period (µs); last, the
+# hold (µs): how much longer than a period the slot may stay held before RELEASE moves it.
+# Returns 0 when granted (and charged to every window), else µs until a token may be due,
+# negative when that is a held slot's bound (its release will likely come sooner).
 _ACQUIRE = (
     _PRELUDE
     + """
 local wait = (tonumber(redis.call('GET', KEYS[1])) or 0) - now
+local held = false
 for i = 2, #KEYS do
   local limit = tonumber(ARGV[2 * i - 2])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', us(now))
   local n = redis.call('ZCARD', KEYS[i])
   if n >= limit then
-    local due = redis.call('ZRANGE', KEYS[i], n - limit, n - limit, 'WITHSCORES')[2]
-    wait = math.max(wait, tonumber(due) - now)
+    local due = tonumber(redis.call('ZRANGE', KEYS[i], n - limit, n - limit, 'WITHSCORES')[2])
+    if due > now + tonumber(ARGV[2 * i - 1]) then held = true end
+    wait = math.max(wait, due - now)
   end
 end
-if wait > 0 then return wait end
+if wait > 0 then
+  if held then return -wait end
+  return wait
+end
+local hold = tonumber(ARGV[2 * #KEYS])
 for i = 2, #KEYS do
   local period = tonumber(ARGV[2 * i - 1])
-  redis.call('ZADD', KEYS[i], us(now + period), ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], us(math.ceil(period / 1000) + 1000))
+  redis.call('ZADD', KEYS[i], us(now + period + hold), ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], us(math.ceil((period + hold) / 1000) + 1000))
+end
+return 0
+"""
+)
+
+# KEYS: window keys. ARGV[1] member; ARGV[i + 1] period (µs) of window key i. A held slot
+# counts for one period from now (its response's arrival); a slot already gone stays gone.
+_RELEASE = (
+    _PRELUDE
+    + """
+for i = 1, #KEYS do
+  local period = tonumber(ARGV[i + 1])
+  if redis.call('ZADD', KEYS[i], 'XX', 'CH', us(now + period), ARGV[1]) == 1 then
+    redis.call('PEXPIRE', KEYS[i], us(math.ceil(period / 1000) + 1000))
+  end
 end
 return 0
 """
@@ -148,6 +171,8 @@ class RedisRateLimiter:
             Redis is unreachable.
         wall_clock: unix seconds, used only to read header times.
         sleep: how to wait (``asyncio.sleep``).
+        max_hold: seconds a slot taken by :meth:`hold` may stay held beyond one period before
+            it frees itself (a process that dies mid-request does not block the key for good).
     """
 
     def __init__(
@@ -159,6 +184,7 @@ class RedisRateLimiter:
         on_error: Literal["closed", "open"] = "closed",
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        max_hold: float = 120.0,
     ) -> None:
         if on_error not in ("closed", "open"):
             raise ValueError("on_error must be 'closed' or 'open'")
@@ -174,10 +200,18 @@ class RedisRateLimiter:
         self._pause_key = f"{tag}:pause"
         self._window_keys = [f"{tag}:{w.limit}/{_micros(w.period)}us" for w in self.windows]
         self._window_args = [v for w in self.windows for v in (w.limit, _micros(w.period))]
+        if max_hold < 0:
+            raise ValueError("max_hold must be >= 0")
+        self._hold_us = _micros(max_hold) if max_hold else 0
+        self._release_args = [_micros(w.period) for w in self.windows]
+        # Another process's held slot is due only at its bound (period + max_hold); ask again
+        # this often instead (our own releases wake the line at once).
+        self._poll = max(0.01, min(w.period for w in self.windows) / 100)
         self._acquire = redis.register_script(_ACQUIRE)
         self._observe = redis.register_script(_OBSERVE)
+        self._release_script = redis.register_script(_RELEASE)
         self._wall_clock = wall_clock
-        self._gate = _FifoGate(sleep)
+        self._gate = _FifoGate(sleep, interruptible=True)
         self._fallback = RateLimiter(self.windows, sleep=sleep)
         self._orphans: set[asyncio.Future[Any]] = set()  # script calls whose caller left
         self._refunds: set[asyncio.Future[None]] = set()
@@ -193,13 +227,59 @@ class RedisRateLimiter:
         Raises:
             RateLimiterUnavailableError: Redis is unreachable and ``on_error="closed"``.
         """
-        await self._gate.through(self._attempt)
+        await self._gate.through(lambda: self._attempt(0, []))
 
-    async def _attempt(self) -> float:
+    async def hold(self) -> str:
+        """Like :meth:`acquire`, but the slot stays held until :meth:`release` (or ``max_hold``).
+
+        Returns:
+            The slot, to pass to :meth:`release`.
+
+        Raises:
+            RateLimiterUnavailableError: Redis is unreachable and ``on_error="closed"``.
+        """
+        granted: list[str] = []
+        await self._gate.through(lambda: self._attempt(self._hold_us, granted))
+        return granted[-1]
+
+    def release(
+        self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """End a held slot: it counts for one period from now (Redis's clock); never waits.
+
+        Args:
+            slot: what :meth:`hold` returned.
+            status: the response's status (None: the attempt got no response).
+            headers: the response's headers, reconciled with as :meth:`observe` does.
+        """
+        task = asyncio.ensure_future(self._release(str(slot or ""), status, headers))
+        self._refunds.add(task)
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Future[None]) -> None:
+        self._refunds.discard(task)
+        self._gate.wake()
+
+    async def _release(
+        self, member: str, status: int | None, headers: Mapping[str, str] | None
+    ) -> None:
+        # Only a 429 is reconciled here. A held slot's X-RateLimit-Remaining is the server's
+        # count when the request arrived, and our requests that expired since then would be
+        # taken for someone else's; every process on this key is counted in Redis anyway.
+        if status == 429:
+            await self.observe(status, headers or {})
+        if not member:  # granted by the local fallback during an outage: nothing in Redis
+            return
+        try:
+            await self._release_script(keys=self._window_keys, args=[member, *self._release_args])
+        except _OUTAGE as exc:
+            logger.warning("could not release a held rate-limit slot in Redis: %r", exc)
+
+    async def _attempt(self, hold_us: int, granted: list[str]) -> float:
         member = secrets.token_hex(8)
         keys = [self._pause_key, *self._window_keys]
         call: asyncio.Future[Any] = asyncio.ensure_future(
-            self._acquire(keys=keys, args=[member, *self._window_args])
+            self._acquire(keys=keys, args=[member, *self._window_args, hold_us])
         )
         try:
             wait = await asyncio.shield(call)
@@ -209,9 +289,18 @@ class RedisRateLimiter:
             call.add_done_callback(lambda done: self._refund_if_granted(done, member))
             raise
         except _OUTAGE as exc:
-            return self._outage(exc)
+            delay = self._outage(exc)
+            if delay == 0.0:
+                granted.append("")
+            return delay
         self._recovered()
-        return int(wait) / 1_000_000
+        micros = int(wait)
+        if micros == 0:
+            granted.append(member)
+            return 0.0
+        if micros < 0:  # blocked by a slot held by another process: ask again soon
+            return min(-micros / 1_000_000, self._poll)
+        return micros / 1_000_000
 
     def _refund_if_granted(self, done: asyncio.Future[Any], member: str) -> None:
         self._orphans.discard(done)

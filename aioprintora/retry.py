@@ -25,6 +25,11 @@ How long: at most ``max_retries`` retries; exponential backoff with full jitter,
 is, never jittered; a server-directed wait above ``max_server_wait`` raises
 :class:`~aioprintora.errors.RateLimitError` at once instead of sleeping; no retry is started whose
 sleep would pass the call's ``deadline``.
+
+The middleware (:class:`RetryMiddleware`) runs attempts that hand it an already classified
+:class:`~aioprintora._sansio.Answer` (or raise :class:`AttemptError`); its waits come from
+backoff's ``expo`` generator and ``full_jitter``, slept through the client's
+:class:`~aioprintora.clock.Clock`, so a test on a virtual clock sees every sleep it takes.
 """
 
 from __future__ import annotations
@@ -32,21 +37,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
-from collections.abc import Generator, Mapping
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 import backoff
 
 from . import errors
-from ._ratelimit_headers import reset_delay_seconds, retry_after_seconds
-from ._sansio import error_from_response, is_success
-from .transport import CallState, enter_call, exit_call
+from ._sansio import server_wait
+from .clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["RetryMiddleware", "RetryPolicy", "backoff_delay", "is_idempotent", "should_retry"]
+if TYPE_CHECKING:
+    from ._sansio import Answer
+    from .transport import CallState
+
+__all__ = [
+    "AttemptError",
+    "RetryMiddleware",
+    "RetryPolicy",
+    "backoff_delay",
+    "is_idempotent",
+    "server_wait",
+    "should_retry",
+    "transport_failure",
+]
 
 logger = logging.getLogger("aioprintora")
 
@@ -103,146 +118,130 @@ def backoff_delay(
     return (rng or random).uniform(0, ceiling)
 
 
-def server_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds the server asked us to wait: Retry-After, else X-RateLimit-Reset on a 429."""
-    wait = retry_after_seconds(headers, now)
-    if wait is None and status == 429:
-        wait = reset_delay_seconds(headers, now)
-    return wait
+def _ceilings(policy: RetryPolicy) -> Generator[float, None, None]:
+    """backoff's ``expo`` wait generator: base * 2**n, capped (before jitter)."""
+    waits: Generator[float, None, None] = backoff.expo(
+        base=2, factor=policy.backoff_base, max_value=policy.backoff_cap
+    )
+    next(waits)  # backoff's generators start with a bare ``yield`` (its own send(None))
+    return waits
+
+
+class AttemptError(Exception):
+    """One attempt ended without a response: the SDK error, and which kind of failure."""
+
+    def __init__(self, error: errors.APIConnectionError, kind: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.kind = kind
 
 
 def transport_failure(
-    exc: BaseException, *, method: str, url: str
-) -> tuple[errors.APIConnectionError, str]:
-    """The SDK error for an aiohttp/timeout failure, and which kind of failure it was."""
+    exc: BaseException, *, method: str, url: str, closed: bool = False
+) -> AttemptError | None:
+    """The SDK error for an aiohttp/timeout failure, or None for an exception that is not one.
+
+    The only place where transport failures become SDK errors. ``closed``: the client was
+    closed while the call was in flight (aiohttp then fails in its own ways).
+    """
     if isinstance(exc, aiohttp.ClientConnectorError):
         message = f"cannot connect: {exc.os_error}"
-        return errors.APIConnectionError(message, method=method, url=url), CONNECT
+        return AttemptError(errors.APIConnectionError(message, method=method, url=url), CONNECT)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return errors.APITimeoutError("the request timed out", method=method, url=url), TIMEOUT
+        timeout = errors.APITimeoutError("the request timed out", method=method, url=url)
+        return AttemptError(timeout, TIMEOUT)
+    if closed and isinstance(exc, Exception):
+        message = "the client was closed while this call was in flight"
+        return AttemptError(errors.APIConnectionError(message, method=method, url=url), DROPPED)
+    if not isinstance(exc, aiohttp.ClientError):
+        return None
     # Disconnects, truncated bodies, protocol garbage: the request may have had effect.
     message = f"{DROPPED}: {type(exc).__name__}"
-    return errors.APIConnectionError(message, method=method, url=url), DROPPED
+    return AttemptError(errors.APIConnectionError(message, method=method, url=url), DROPPED)
 
 
 # -- the middleware ------------------------------------------------------------------------------
 
-
-class _AttemptError(Exception):
-    """One attempt's failure, with what to raise if it is the last and how long to wait if not."""
-
-    def __init__(self, error: errors.PrintoraError, *, retryable: bool, delay: float) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retryable = retryable
-        self.delay = delay
-
-
-def _waits() -> Generator[float, Any, None]:
-    """backoff's wait generator: each attempt already computed its own delay."""
-    failure = yield 0.0
-    while True:
-        failure = yield failure.delay
+#: One attempt of a call: its classified answer, or ``AttemptError``.
+Attempt = Callable[["CallState"], Awaitable["Answer"]]
 
 
 class RetryMiddleware:
-    """The outer client middleware: runs attempts until success or the policy says stop.
+    """The outer layer of the request path: runs attempts until success or the policy says stop.
 
     It raises the SDK's own exceptions for every failure (HTTP errors included), with
-    ``attempts`` set, and returns the response only on success, its body already read.
+    ``attempts`` set, and returns the payload of the successful answer.
+
+    Args:
+        policy: what is retried and how long.
+        timeout: seconds one attempt may take.
+        rng: a random source for the jitter (default: backoff's ``full_jitter``).
+        clock: what to sleep on and read the time from (default: the real clock).
     """
 
     def __init__(
-        self, policy: RetryPolicy, timeout: float, rng: random.Random | None = None
+        self,
+        policy: RetryPolicy,
+        timeout: float,
+        rng: random.Random | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self.policy = policy
-        self._timeout = timeout
-        self._rng = rng or random.Random()
-        self._run = backoff.on_exception(
-            _waits,
-            _AttemptError,
-            max_tries=None,
-            giveup=self._give_up,
-            jitter=None,  # delays are computed (and jittered or not) per attempt
-            on_backoff=self._log_retry,
-            logger=None,
-        )(self._attempt)
-
-    async def __call__(
-        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        state = CallState(timeout=self._timeout, deadline=self.policy.deadline)
-        token = enter_call(state)
-        try:
-            response: aiohttp.ClientResponse = await self._run(req, handler, state)
-        except _AttemptError as failed:
-            failed.error.attempts = state.attempts
-            raise failed.error from failed.__cause__
-        finally:
-            exit_call(token)
-        return response
-
-    @staticmethod
-    def _give_up(failed: Exception) -> bool:
-        return not (isinstance(failed, _AttemptError) and failed.retryable)
-
-    async def _attempt(
-        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, state: CallState
-    ) -> aiohttp.ClientResponse:
-        idempotent = is_idempotent(req.method, req.headers)
-        method, url = req.method, str(req.url)
-        started = time.monotonic()
-        try:
-            response = await handler(req)
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            lost, failure = transport_failure(exc, method=method, url=url)
-            raise self._failed(state, lost, failure, idempotent) from exc
-        body = await response.read()
-        logger.debug(
-            "%s %s -> %s in %.1f ms (attempt %d)",
-            method,
-            req.url.path,
-            response.status,
-            (time.monotonic() - started) * 1000,
-            state.attempts,
+        self.timeout = timeout
+        self.clock = clock or SYSTEM_CLOCK
+        self._jitter: Callable[[float], float] = (
+            backoff.full_jitter if rng is None else (lambda ceiling: rng.uniform(0, ceiling))
         )
-        if is_success(response.status, body):
-            return response
-        now = time.time()
-        wait = server_wait(response.status, response.headers, now)
-        error = error_from_response(
-            response.status, response.headers, body, method=method, url=url, retry_after=wait
-        )
-        if isinstance(error, errors.RateLimitError) and wait is not None:
-            error.reset_at = datetime.now(timezone.utc) + timedelta(seconds=wait)
-        retryable = should_retry(self.policy, idempotent=idempotent, status=response.status)
-        if wait is not None and wait > self.policy.max_server_wait:
-            retryable = False  # the caller is better served by the reset time than a long sleep
-        raise self._decide(state, error, retryable, wait)
 
-    def _failed(
-        self, state: CallState, error: errors.PrintoraError, failure: str, idempotent: bool
-    ) -> _AttemptError:
-        retryable = should_retry(self.policy, idempotent=idempotent, failure=failure)
-        return self._decide(state, error, retryable, None)
+    async def run(self, state: CallState, attempt: Attempt, method: str, idempotent: bool) -> Any:
+        """Run ``attempt`` until it succeeds or may not be retried; the successful payload.
 
-    def _decide(
-        self, state: CallState, error: errors.PrintoraError, retryable: bool, wait: float | None
-    ) -> _AttemptError:
-        delay = wait if wait is not None else backoff_delay(self.policy, state.attempts, self._rng)
-        remaining = state.remaining()
-        if state.attempts > self.policy.max_retries or (
-            remaining is not None and delay >= remaining
-        ):
-            retryable = False
-        return _AttemptError(error, retryable=retryable, delay=delay)
-
-    @staticmethod
-    def _log_retry(details: Any) -> None:
-        failed: _AttemptError = details["exception"]
-        logger.info(
-            "retrying after %s (attempt %d failed): waiting %.2f s",
-            failed.error,
-            details["tries"],
-            details["wait"],
-        )
+        Args:
+            state: the call's clock and counters (created by the caller, passed to each attempt).
+            attempt: performs one attempt.
+            method: the request's method (for the log).
+            idempotent: whether the request may be repeated after an ambiguous failure.
+        """
+        policy = self.policy
+        ceilings: Generator[float, None, None] | None = None
+        while True:
+            cause: BaseException | None = None
+            try:
+                answer = await attempt(state)
+            except AttemptError as failed:
+                error: errors.PrintoraError = failed.error
+                cause = failed.__cause__
+                retryable = should_retry(policy, idempotent=idempotent, failure=failed.kind)
+                wait = None
+            else:
+                if answer.error is None:
+                    return answer.data
+                error, wait = answer.error, answer.wait
+                retryable = should_retry(policy, idempotent=idempotent, status=answer.status)
+                if wait is not None and wait > policy.max_server_wait:
+                    retryable = False  # the caller is better served by the reset time
+            delay = 0.0
+            if retryable and state.attempts <= policy.max_retries:
+                if ceilings is None:
+                    ceilings = _ceilings(policy)
+                ceiling = next(ceilings)  # one step per retry, whoever sets this one's wait
+                # The server's instruction is used as is, never jittered.
+                delay = wait if wait is not None else self._jitter(ceiling)
+                remaining = state.remaining()
+                retryable = remaining is None or delay < remaining
+            else:
+                retryable = False
+            if not retryable:
+                error.attempts = state.attempts
+                if cause is not None:
+                    raise error from cause
+                raise error
+            logger.info(
+                "retrying %s after %s (attempt %d failed): waiting %.2f s",
+                method,
+                error,
+                state.attempts,
+                delay,
+            )
+            await self.clock.sleep(delay)

@@ -1,46 +1,58 @@
-"""The HTTP attempt: the innermost client middleware, the per-call clock, and the pool.
+"""The HTTP attempt: one throttled, timed exchange, its answer classified; call state; the pool.
 
-A call goes through ``session.request(..., middlewares=(retry, attempt))``:
-
-- :func:`aioprintora.retry.retry_middleware` (outer) decides whether and when to try again;
-- :class:`AttemptMiddleware` (inner) performs one attempt: wait for the rate limiter, send,
-  read the whole body within the attempt's time budget, report the answer to the limiter.
+A call is ``RetryMiddleware.run(state, attempt, ...)`` (:mod:`aioprintora.retry`, outer: whether
+and when to try again) over :meth:`Transport.send` (inner: wait for the rate limiter, send, read
+the whole body within the attempt's time budget, report the answer to the limiter, classify it
+with :func:`~aioprintora._sansio.decipher_response`). The two share one :class:`CallState`,
+passed explicitly.
 
 Time budget: ``timeout`` bounds one attempt, from the moment the limiter lets it go until the
 body is read; ``deadline`` bounds the whole call (every attempt and every backoff sleep), not
 counting time spent queued in the rate limiter, which is throttling the caller asked for.
+
+Rate-limit slots: a limiter with ``hold``/``release`` (both of ours) keeps the attempt's slot
+occupied until its response has arrived, then charges it for one period from then. The server
+saw the request no later than that, so its copy of the window always expires first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import sys
-import time
+import functools
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
 import attrs
+from yarl import URL
+
+from ._sansio import Answer, decipher_response
+from .retry import transport_failure
 
 if TYPE_CHECKING:
+    from .clock import Clock
     from .ratelimit import Limiter
 
-__all__ = ["AttemptMiddleware", "CallState", "current_call", "make_session"]
+__all__ = ["CallState", "Request", "Transport", "make_session"]
+
+#: aiohttp's own total timeout is off: ours is per attempt (see the module docstring).
+NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 @attrs.define
 class CallState:
-    """Clock and counters of one API call, shared by the middlewares that serve it."""
+    """Clock and counters of one API call, passed to every attempt that serves it."""
 
     timeout: float
     deadline: float | None
-    started: float = attrs.field(factory=time.monotonic)
+    monotonic: Callable[[], float]
+    started: float
     queued: float = 0.0
     attempts: int = 0
 
     def elapsed(self) -> float:
         """Seconds spent on the call, not counting the rate limiter's queue."""
-        return time.monotonic() - self.started - self.queued
+        return self.monotonic() - self.started - self.queued
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
@@ -54,76 +66,137 @@ class CallState:
         return self.timeout if remaining is None else max(0.0, min(self.timeout, remaining))
 
 
-_CALL: contextvars.ContextVar[CallState] = contextvars.ContextVar("aioprintora_call")
+class Request:
+    """What every attempt of a call sends, byte for byte."""
+
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(
+        self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None = None
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:  # headers left out: they carry the API key
+        return f"<Request {self.method} {self.url}>"
 
 
-def current_call(default_timeout: float) -> CallState:
-    """The state of the call being served, or a fresh one outside the retry middleware."""
-    try:
-        return _CALL.get()
-    except LookupError:
-        return CallState(timeout=default_timeout, deadline=None)
+class Transport:
+    """One attempt at a time: throttled, timed, its response read once and classified once.
 
-
-def enter_call(state: CallState) -> contextvars.Token[CallState]:
-    """Make ``state`` the current call's state (the retry middleware does this)."""
-    return _CALL.set(state)
-
-
-def exit_call(token: contextvars.Token[CallState]) -> None:
-    """Undo :func:`enter_call`."""
-    _CALL.reset(token)
-
-
-class AttemptMiddleware:
-    """One HTTP attempt, throttled and timed; returns a response whose body is already read.
-
-    Reading the body here, inside the time budget, means a truncated body or a stalled read
-    surfaces as an attempt failure the retry middleware can act on, and the connection is back
-    in the pool before anyone decides to retry.
+    Args:
+        limiter: the rate limiter every attempt waits for (None: none).
+        clock: the client's clock (the limiter's queue time, the wall time of an answer).
+        closed: whether the client was closed (a call cut off by ``close()`` is reported so).
     """
 
-    def __init__(self, limiter: Limiter | None, default_timeout: float) -> None:
-        self._limiter = limiter
-        self._default_timeout = default_timeout
+    def __init__(self, limiter: Limiter | None, clock: Clock, closed: Callable[[], bool]) -> None:
+        self.limiter = limiter
+        self._clock = clock
+        self._closed = closed
+        hold = getattr(limiter, "hold", None)
+        self._hold = hold if hold is not None else getattr(limiter, "acquire", None)
+        self._release: Callable[..., None] | None = getattr(limiter, "release", None)
 
-    async def __call__(
-        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        state = current_call(self._default_timeout)
-        if self._limiter is not None:
-            queued_from = time.monotonic()
-            await self._limiter.acquire()
-            state.queued += time.monotonic() - queued_from
+    async def send(
+        self, session: aiohttp.ClientSession, request: Request, state: CallState
+    ) -> Answer:
+        """One attempt: its classified answer.
+
+        Raises:
+            aioprintora.retry.AttemptError: no whole response (connect failure, drop, timeout).
+        """
+        hold, release = self._hold, self._release
+        if hold is None:  # no limiter
+            status, headers, body = await self._exchange(session, request, state)
+        else:
+            clock = self._clock
+            queued_from = clock.monotonic()
+            slot = await hold()
+            state.queued += clock.monotonic() - queued_from
+            try:
+                status, headers, body = await self._exchange(session, request, state)
+            except BaseException:
+                if release is not None:
+                    release(slot)  # no response: the slot counts one period from now
+                raise
+            if release is not None:  # with the slot: the limiter knows when the request left
+                release(slot, status, headers)
+            else:
+                await self.limiter.observe(status, headers)  # type: ignore[union-attr]
+        return decipher_response(
+            status, headers, body, method=request.method, url=request.url, now=self._clock.time()
+        )
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, request: Request, state: CallState
+    ) -> tuple[int, Mapping[str, str], bytes]:
         state.attempts += 1
         budget = state.attempt_budget()
-        if budget <= 0:
-            raise asyncio.TimeoutError
-        if sys.version_info >= (3, 11):  # no extra task per attempt, unlike wait_for
-            async with asyncio.timeout(budget):
-                response = await self._send(req, handler)
-        else:  # pragma: no cover - Python 3.10
-            response = await asyncio.wait_for(self._send(req, handler), budget)
-        if self._limiter is not None:
-            await self._limiter.observe(response.status, response.headers)
-        return response
-
-    @staticmethod
-    async def _send(
-        req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        response = await handler(req)
         try:
-            await response.read()
-        except BaseException:
-            response.close()
-            raise
-        return response
+            if budget <= 0:
+                raise asyncio.TimeoutError
+            # aiohttp's total timeout covers connect, send and the whole body read: the
+            # attempt's budget (cheaper than an asyncio.timeout around the same work).
+            response = await session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                timeout=_budget(budget),
+            )
+            try:
+                body = await response.read()  # the one place that reads a body
+            except BaseException:
+                response.close()
+                raise
+            return response.status, response.headers, body
+        except Exception as exc:
+            if isinstance(exc, _Sealed):
+                exc = exc.dropped
+            failure = transport_failure(
+                exc, method=request.method, url=str(request.url), closed=self._closed()
+            )
+            if failure is None:
+                raise
+            raise failure from exc
+
+
+class _Sealed(Exception):  # noqa: N818 - never escapes this module
+    """A dropped connection, wrapped so that aiohttp does not resend the request itself."""
+
+    def __init__(self, dropped: aiohttp.ClientError) -> None:
+        super().__init__(str(dropped))
+        self.dropped = dropped
+
+
+async def _seal(
+    req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """The one client middleware: aiohttp silently resends an idempotent request once when a
+    kept-alive connection turns out closed; that resend would bypass the limiter and the count
+    of attempts, so the drop is passed up to the retry middleware instead."""
+    try:
+        return await handler(req)
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _Sealed(exc) from exc
+
+
+_MIDDLEWARES = (_seal,)
+
+
+@functools.lru_cache(maxsize=64)
+def _budget(seconds: float) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for one attempt (nearly always the same few values: cached)."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def make_session(pool_size: int) -> aiohttp.ClientSession:
     """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's total."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
-    return aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=None), raise_for_status=False
-    )
+    return aiohttp.ClientSession(connector=connector, timeout=NO_TIMEOUT, raise_for_status=False)

@@ -1,16 +1,23 @@
-"""Client overhead: ``client.orders.list(limit=1)`` against a raw aiohttp GET of the same URL.
+"""Client CPU per request: ``client.orders.list(...)`` beside raw aiohttp and httpx, same run.
 
-Same sandbox (a child process, so the client process's CPU time is the client's alone), same
-URL, same headers, same pool size (10), concurrency 1 and 10. The baseline is the raw GET that
-reads the body; a second raw row adds ``json.loads`` to show what plain decoding costs. The SDK
-rows add its middlewares (retry, attempt clock), error mapping, the cattrs models, and in the
-last row the client-side rate limiter with windows too large to ever wait.
+The server is static (``benchmarks/_static_proc.py``: the sandbox's own pages served as fixed
+bytes from a child process), so the client process's CPU time (``time.process_time``) is the
+client's alone. Two scenarios: concurrency 50 with pages of 20, concurrency 1 with pages of 100.
+Variants, interleaved in every round, same URL, headers and pool size (10):
 
-Two figures per row: requests per second (wall clock, which includes the sandbox's own time),
-and client CPU microseconds per request (``time.process_time`` of this process), the overhead
-proper. Rounds are interleaved and the median of 6 is reported.
+- baseline: a raw aiohttp GET that reads the body and ``json.loads`` it;
+- ``httpx.AsyncClient`` GET + ``json.loads`` (skipped when httpx is not installed);
+- the SDK's ``orders.list``, ``rate_limit=None``: every field of every order decoded into typed
+  models (exact ``Decimal``, aware datetimes, open enums), errors mapped, retries armed;
+- the same with the rate limiter on (windows it never fills).
 
-Run alone: ``python -m benchmarks.bench_client [--seconds S]``.
+Each round runs every variant for ``--seconds`` (in an order rotated from round to round); the
+figure is client CPU µs per request. Ratios are taken within a round (the same few seconds of
+a loaded machine) and reported as the median over ``--rounds`` rounds with the lowest and
+highest. Wall-clock requests per second are shown too,
+but on a shared machine they move with the load; read the CPU column.
+
+Run alone: ``python -m benchmarks.bench_client [--seconds S] [--rounds N] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -21,67 +28,92 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from aioprintora import PrintoraClient, __version__
 from aioprintora.ratelimit import Window
 
-from ._report import fmt, median, ratio, table
-from ._sandbox_proc import RemoteSandbox, remote_sandbox
+from ._report import fmt, median, table
+from ._sandbox_proc import RemoteSandbox
+from ._static_proc import ORDERS_PATH, static_server
 
-PATH = "/api/v1/partners/orders?limit=1&offset=0"
 POOL = 10
-ROUNDS = 6
+SCENARIOS = ((50, 20), (1, 100))  # (concurrency, page size)
 Call = Callable[[], Awaitable[object]]
+Make = Callable[[RemoteSandbox, int], AbstractAsyncContextManager[Call]]
 
 
-@asynccontextmanager
-async def raw_get(sandbox: RemoteSandbox, decode: bool) -> AsyncIterator[Call]:
-    """A raw aiohttp GET with the SDK's headers; optionally ``json.loads`` of the body."""
-    headers = {
-        "Authorization": f"Bearer {sandbox.api_key}",
+def _headers(server: RemoteSandbox) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {server.api_key}",
         "User-Agent": f"aioprintora/{__version__}",
         "Accept": "application/json",
     }
+
+
+@asynccontextmanager
+async def raw_aiohttp(server: RemoteSandbox, limit: int) -> AsyncIterator[Call]:
+    """A raw aiohttp GET with the SDK's headers, then ``json.loads`` of the body."""
     connector = aiohttp.TCPConnector(limit=POOL, limit_per_host=POOL)
-    url = sandbox.base_url + PATH
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
+    url = f"{server.base_url}{ORDERS_PATH}?limit={limit}&offset=0"
+    async with aiohttp.ClientSession(connector=connector, headers=_headers(server)) as http:
 
         async def call() -> object:
             async with http.get(url) as response:
-                body = await response.read()
-                return json.loads(body) if decode else body
+                return json.loads(await response.read())
 
         yield call
 
 
 @asynccontextmanager
-async def sdk_list(sandbox: RemoteSandbox, limiter: bool) -> AsyncIterator[Call]:
-    """``client.orders.list(limit=1)``; with a limiter whose windows never fill, or none."""
-    rate_limit = [Window(10**9, 60.0), Window(10**9, 86_400.0)] if limiter else None
-    async with PrintoraClient(
-        sandbox.api_key, base_url=sandbox.base_url, rate_limit=rate_limit, pool_size=POOL
-    ) as client:
+async def raw_httpx(server: RemoteSandbox, limit: int) -> AsyncIterator[Call]:
+    """An ``httpx.AsyncClient`` GET, then ``json.loads`` of the body."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+    url = f"{server.base_url}{ORDERS_PATH}?limit={limit}&offset=0"
+    async with httpx.AsyncClient(headers=_headers(server), limits=limits) as http:
 
         async def call() -> object:
-            return await client.orders.list(limit=1)
+            response = await http.get(url)
+            return json.loads(response.content)
 
         yield call
 
 
-#: (label, how to make the call); the first is the baseline.
-VARIANTS: tuple[tuple[str, Callable[[RemoteSandbox], AbstractAsyncContextManager[Call]]], ...] = (
-    ("raw aiohttp GET + read", lambda sb: raw_get(sb, decode=False)),
-    ("raw aiohttp GET + read + json.loads", lambda sb: raw_get(sb, decode=True)),
-    ("SDK `orders.list(limit=1)`, rate_limit=None", lambda sb: sdk_list(sb, limiter=False)),
-    ("SDK `orders.list(limit=1)`, limiter on (never full)", lambda sb: sdk_list(sb, limiter=True)),
-)
+@asynccontextmanager
+async def sdk(server: RemoteSandbox, limit: int, limiter: bool) -> AsyncIterator[Call]:
+    """``client.orders.list(limit=...)``; with a limiter whose windows never fill, or none."""
+    rate_limit = [Window(10**9, 60.0), Window(10**9, 86_400.0)] if limiter else None
+    async with PrintoraClient(
+        server.api_key, base_url=server.base_url, rate_limit=rate_limit, pool_size=POOL
+    ) as client:
+
+        async def call() -> object:
+            return await client.orders.list(limit=limit)
+
+        yield call
+
+
+def _variants() -> list[tuple[str, Make]]:
+    variants: list[tuple[str, Make]] = [("raw aiohttp GET + `json.loads`", raw_aiohttp)]
+    try:
+        import httpx  # noqa: F401
+    except ImportError:  # pragma: no cover - httpx is in the test extra
+        pass
+    else:
+        variants.append(("`httpx.AsyncClient` GET + `json.loads`", raw_httpx))
+    variants.append(("SDK `orders.list`, `rate_limit=None`", lambda s, n: sdk(s, n, limiter=False)))
+    variants.append(("SDK `orders.list`, limiter on", lambda s, n: sdk(s, n, limiter=True)))
+    return variants
 
 
 async def hammer(call: Call, concurrency: int, seconds: float) -> tuple[float, float]:
     """Run ``concurrency`` workers for ``seconds``; (requests/s, client CPU µs per request)."""
-    for _ in range(20):  # warm-up: connections open, code paths touched
+    for _ in range(20):  # warm-up: connections open, code paths touched, shapes generated
         await call()
     count = 0
     stop = time.perf_counter() + seconds
@@ -98,45 +130,66 @@ async def hammer(call: Call, concurrency: int, seconds: float) -> tuple[float, f
     return count / wall, cpu / count * 1e6
 
 
-async def run(seconds: float = 0.5) -> str:
-    """This benchmark's table, as Markdown.
+async def measure(seconds: float, rounds: int) -> dict[str, Any]:
+    """Samples per scenario and variant: ``{"c50/p20": {label: [[req/s, cpu µs], ...]}}``.
 
-    Args:
-        seconds: how long each variant runs per round and concurrency.
+    Every round runs each variant once, in an order rotated from round to round, so that no
+    variant always follows the same one (nor always meets the same minute of the machine).
     """
-    samples: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    async with remote_sandbox(orders=100) as sandbox:
-        for _ in range(ROUNDS):
-            for concurrency in (1, 10):
-                for index, (_label, make) in enumerate(VARIANTS):
-                    async with make(sandbox) as call:
-                        result = await hammer(call, concurrency, seconds)
-                    samples.setdefault((concurrency, index), []).append(result)
+    variants = _variants()
+    samples: dict[str, dict[str, list[list[float]]]] = {}
+    async with static_server() as server:
+        for round_ in range(rounds):
+            for concurrency, limit in SCENARIOS:
+                scenario = samples.setdefault(f"c{concurrency}/p{limit}", {})
+                for label, _ in variants:
+                    scenario.setdefault(label, [])
+                shift = round_ % len(variants)
+                for label, make in variants[shift:] + variants[:shift]:
+                    async with make(server, limit) as call:
+                        rate, cpu = await hammer(call, concurrency, seconds)
+                    scenario[label].append([rate, cpu])
+    return {"seconds": seconds, "rounds": rounds, "samples": samples}
+
+
+def report(data: dict[str, Any]) -> str:
+    """The Markdown table of :func:`measure`'s samples."""
     rows = []
-    for concurrency in (1, 10):
-        rates = [median([s[0] for s in samples[concurrency, i]]) for i in range(len(VARIANTS))]
-        cpus = [median([s[1] for s in samples[concurrency, i]]) for i in range(len(VARIANTS))]
-        for index, (label, _make) in enumerate(VARIANTS):
+    for scenario, by_variant in data["samples"].items():
+        labels = list(by_variant)
+        base = [cpu for _, cpu in by_variant[labels[0]]]
+        for label in labels:
+            rates = [rate for rate, _ in by_variant[label]]
+            cpus = [cpu for _, cpu in by_variant[label]]
+            ratios = sorted(c / b for c, b in zip(cpus, base, strict=True))
             rows.append(
                 [
-                    concurrency,
+                    scenario,
                     label,
-                    fmt(rates[index]),
-                    ratio(rates[index], rates[0]),
-                    fmt(cpus[index]),
-                    ratio(cpus[index], cpus[0]),
+                    fmt(median(rates)),
+                    f"{fmt(median(cpus))} ({fmt(min(cpus))}–{fmt(max(cpus))})",
+                    f"**{median(ratios):.2f}x** ({ratios[0]:.2f}–{ratios[-1]:.2f})",
                 ]
             )
-    headers = ["concurrency", "variant", "req/s", "ratio", "client CPU µs/req", "ratio"]
-    title = f"Client overhead (baseline: raw aiohttp GET; median of {ROUNDS} x {seconds:g} s)"
+    headers = ["scenario", "variant", "req/s", "client CPU µs/req (min–max)", "CPU ratio"]
+    title = (
+        "Client CPU per request (baseline: raw aiohttp + `json.loads`; "
+        f"median of {data['rounds']} rounds × {data['seconds']:g} s)"
+    )
     return table(title, headers, rows)
 
 
 def main() -> None:
-    """Print this benchmark's table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=0.5)
-    print(asyncio.run(run(parser.parse_args().seconds)))
+    """Print this benchmark's table (and write its samples with ``--json``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.4)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--json", type=Path, default=None, help="write the raw samples here")
+    args = parser.parse_args()
+    data = asyncio.run(measure(args.seconds, args.rounds))
+    if args.json is not None:
+        args.json.write_text(json.dumps(data, indent=1))
+    print(report(data))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,223 @@
+"""Fast structuring of listing pages: one generated function per wire spelling of a model.
+
+The general path (:func:`aioprintora._convert.structure`) renames every key of every item and
+lets cattrs convert every field. A page's items nearly always share one shape (the same keys),
+so :func:`structure_list` reads the first item's keys, builds (once, cached) a function for
+exactly that key set, and runs it on every item. The function reads each known key directly,
+takes values that already have the field's type as they are (a ``str`` for a ``str``, a
+``Decimal`` for a ``Decimal``), and hands anything else to the converter's own hook, so the
+results are those of the general path. An item whose key set differs, or whose value the fast
+path does not take, goes through the general path (which also raises the usual errors).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+import typing
+from collections.abc import Callable, Hashable, Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+import attrs
+
+from ._convert import _open_enum, camel, converter, structure
+
+__all__ = ["structure_list"]
+
+T = TypeVar("T")
+
+_EXACT = (str, int, bool, Decimal)  # JSON already yields these exact types
+_UTC = timezone.utc
+
+
+class _Mismatch(Exception):  # noqa: N818 - control flow only, never escapes
+    """The item's key set is not the one the function was generated for."""
+
+
+def structure_list(items: list[Any], cls: type[T]) -> list[T]:
+    """Structure a page's items as ``cls``, one generated function per page's shape.
+
+    Raises:
+        whatever the general path raises for an item it cannot structure.
+    """
+    if not items:
+        return []
+    first = items[0]
+    fast: Callable[[Any], T] | None = (
+        _shape_fn(cast(Hashable, cls), tuple(first)) if type(first) is dict else None
+    )
+    if fast is None:
+        return [structure(item, cls) for item in items]
+    _SEEN_TIMES.clear()
+    out: list[T] = []
+    append = out.append
+    for item in items:
+        try:
+            append(fast(item))
+        except Exception:  # another shape, or a value only the general path handles
+            append(structure(item, cls))
+    return out
+
+
+def _hook(tp: Any) -> Callable[[Any, Any], Any]:
+    get = getattr(converter, "get_structure_hook", None)
+    if get is not None:
+        return get(tp)  # type: ignore[no-any-return]
+    return converter._structure_func.dispatch(tp)  # type: ignore[misc,call-arg]  # cattrs < 24
+
+
+#: Timestamps seen in the page being decoded, shared by every field (datetimes are immutable, so
+#: sharing one is safe): an order's ``createdAt`` and ``updatedAt`` are often the same text.
+#: Emptied at the start of every page, so it never holds more than one page's worth.
+_SEEN_TIMES: dict[str, datetime] = {}
+
+
+def _datetime_fast(slow: Callable[[Any, Any], Any]) -> Callable[[Any], datetime]:
+    """ISO text through ``fromisoformat`` (3.11+ reads ``Z``), anything else the general hook."""
+    parse = datetime.fromisoformat
+    seen = _SEEN_TIMES
+
+    def to_datetime(value: Any) -> datetime:
+        if value.__class__ is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return slow(value, datetime)  # type: ignore[no-any-return]
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=_UTC)
+            seen[value] = parsed
+            return parsed
+        return slow(value, datetime)  # type: ignore[no-any-return]
+
+    return to_datetime
+
+
+def _optional(tp: Any) -> tuple[Any, bool]:
+    """``(X, True)`` for ``X | None``, else ``(tp, False)``; open enums keep their ``| str``."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if type(None) in args:
+            rest = tuple(a for a in args if a is not type(None))
+            if len(rest) == 1:
+                return rest[0], True
+            return typing.Union[rest], True  # noqa: UP007 - built at run time
+    return tp, False
+
+
+def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
+    """A Python expression turning the wire value ``v`` into the field's value."""
+    inner, optional = _optional(tp)
+    hook = f"_h_{name}"
+    env[hook] = _hook(tp)
+    env[f"_t_{name}"] = tp
+    slow = f"{hook}(v, _t_{name})"
+    enum_cls = _open_enum(inner)
+    # The common case is tested first; ``None`` only after it, for optional fields.
+    otherwise = f"(None if v is None else {slow})" if optional else slow
+    if inner in _EXACT:
+        env[f"_x_{name}"] = inner
+        return f"v if v.__class__ is _x_{name} else {otherwise}"
+    if enum_cls is not None:
+        env[f"_m_{name}"] = {member.value: member for member in enum_cls}
+        return f"_m_{name}.get(v, v) if v.__class__ is str else {otherwise}"
+    if inner is datetime and sys.version_info >= (3, 11):
+        env["_seen_time"] = _SEEN_TIMES.get
+        env[f"_d_{name}"] = _datetime_fast(_hook(datetime))
+        parse = f"(None if v is None else _d_{name}(v))" if optional else f"_d_{name}(v)"
+        return f"_seen_time(v) or {parse}"  # a datetime is never false
+    return slow
+
+
+def _wire_names(cls: type) -> dict[str, tuple[str, bool]]:
+    """wire key -> (field name, whether the key is a canonical spelling)."""
+    names: dict[str, tuple[str, bool]] = {}
+    for field in attrs.fields(cls):
+        for alias in field.metadata.get("aliases", ()):
+            names.setdefault(alias, (field.name, False))
+        names[camel(field.name)] = (field.name, True)
+        names[field.name] = (field.name, True)
+    return names
+
+
+def _settable(cls: type) -> bool:
+    """Whether ``__init__`` only stores its arguments, so setting the slots directly is the same.
+
+    True for slotted classes without validators, converters, factories, ``__attrs_post_init__``
+    or ``__attrs_pre_init__``: what attrs' generated ``__init__`` does for them is one
+    ``object.__setattr__`` per field, which is what the slot descriptors do, minus the call.
+    """
+    if "__slots__" not in cls.__dict__ or hasattr(cls, "__attrs_post_init__"):
+        return False
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_init__"):
+        return False
+    for field in attrs.fields(cls):
+        if field.validator is not None or field.converter is not None or not field.init:
+            return False
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            return False
+        if not hasattr(cls.__dict__.get(field.name), "__set__"):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The structure function for items with exactly these keys (None: use the general path)."""
+    if not attrs.has(cls) or len(set(keys)) != len(keys):
+        return None
+    names = _wire_names(cls)
+    chosen: dict[str, tuple[str, bool]] = {}  # field -> (wire key, canonical)
+    for key in keys:
+        if key not in names:
+            continue  # unknown keys are ignored, as on the general path
+        field, canonical = names[key]
+        if field in chosen:
+            if chosen[field][1] and canonical:
+                return None  # camelCase and snake_case both present: the general path decides
+            if not canonical:
+                continue  # a declared alias loses to a canonical name
+        chosen[field] = (key, canonical)
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:
+        return None
+    fields = attrs.fields(cls)
+    if any(f.name not in chosen and f.default is attrs.NOTHING for f in fields):
+        return None  # a required field is missing: the general path raises the usual error
+    env: dict[str, Any] = {"_cls": cls, "_Mismatch": _Mismatch}
+    lines = ["def structure_shape(d):", f"    if len(d) != {len(keys)}:", "        raise _Mismatch"]
+    direct = _settable(cls)
+    if direct:
+        env["_new"] = object.__new__
+        lines.append("    o = _new(_cls)")
+    used = {key for key, _ in chosen.values()}
+    # Every other key of the shape must be there too: same length and all keys present is
+    # the same key set, so an item with an alias or unknown key of its own takes the general path.
+    lines.extend(f"    d[{key!r}]" for key in keys if key not in used)
+    args = []
+    for index, field in enumerate(fields):
+        if field.name not in chosen:
+            if direct:  # every slot is set, defaults included (all plain values, see _settable)
+                env[f"_default_{index}"] = field.default
+                lines.append(f"    _s_{field.name}(o, _default_{index})")
+            continue
+        key = chosen[field.name][0]
+        lines.append(f"    v = d[{key!r}]")
+        expr = _field_expr(field.name, hints[field.name], env)
+        if direct:
+            lines.append(f"    _s_{field.name}(o, {expr})")
+        else:
+            lines.append(f"    a{index} = {expr}")
+            args.append(f"{field.name}=a{index}")
+    if direct:
+        env.update({f"_s_{f.name}": cls.__dict__[f.name].__set__ for f in fields})
+        lines.append("    return o")
+    else:
+        lines.append(f"    return _cls({', '.join(args)})")
+    # Generated from field names and the first item's keys (as repr'd literals), never run on
+    # anything else: the same technique attrs and cattrs use for their own generated code.
+    exec(compile("\n".join(lines), f"<aioprintora shape {cls.__name__}>", "exec"), env)  # noqa: S102
+    return env["structure_shape"]  # type: ignore[no-any-return]
