@@ -111,6 +111,9 @@ class PrintoraClient:
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
         if not key:
             raise ValueError("no API key: pass api_key=... or set PRINTORA_API_KEY")
+        if not key.isprintable() or not key.isascii() or " " in key:
+            # CR/LF would split the Authorization header; the message must not show the key.
+            raise ValueError("the API key contains whitespace or control characters")
         self._key = _Secret(key)
         self.base_url = _base_url(base_url, environment)
         if timeout <= 0:
@@ -253,6 +256,8 @@ class PrintoraClient:
     ) -> Any:
         """Send one API call through the middlewares; the decoded ``data`` of the answer."""
         session = self._session()
+        # Left set in the caller's task: errors built from this answer later are scrubbed too.
+        errors.hide_secrets(self._key.reveal())
         url = self.base_url.join(URL(path.lstrip("/"))) if path else self.base_url
         if params:
             url = url.with_query({k: str(v) for k, v in params.items()})
