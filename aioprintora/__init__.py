@@ -23,6 +23,7 @@ if typing.TYPE_CHECKING:
         PermissionDeniedError,
         PrintoraError,
         RateLimitError,
+        ResponseTooLargeError,
         ServerError,
     )
     from .models import (
@@ -59,6 +60,7 @@ _HOMES: dict[str, str] = {
     "PermissionDeniedError": "errors",
     "PrintoraError": "errors",
     "RateLimitError": "errors",
+    "ResponseTooLargeError": "errors",
     "ServerError": "errors",
     "EventType": "models",
     "Order": "models",
@@ -116,6 +118,7 @@ __all__ = [
     "PrintoraClient",
     "PrintoraError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "Session",

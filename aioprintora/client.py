@@ -15,6 +15,7 @@ import attrs
 from yarl import URL
 
 from . import _sansio, errors
+from ._body import DEFAULT_MAX_RESPONSE_SIZE
 from .retry import RetryMiddleware, RetryPolicy
 from .transport import AttemptMiddleware, make_session
 
@@ -61,6 +62,8 @@ class _Secret:
 class _Options:
     timeout: float
     retry: RetryPolicy
+    max_queue_wait: float | None = None
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
 
 @attrs.define(eq=False)
@@ -92,6 +95,11 @@ class PrintoraClient:
             own middlewares are not applied to our requests.
         retry: a whole :class:`~aioprintora.retry.RetryPolicy`; overrides ``max_retries``
             and ``deadline``.
+        max_queue_wait: seconds one attempt may queue in the rate limiter before the call
+            raises :class:`~aioprintora.errors.RateLimitError` unsent; ``None`` (default): no
+            bound. A wait the limiter knows exceeds ``retry.max_server_wait`` fails at once.
+        max_response_size: bytes an answer may have once decompressed (default 16 MiB);
+            longer ones raise :class:`~aioprintora.errors.ResponseTooLargeError`.
     """
 
     def __init__(
@@ -107,6 +115,8 @@ class PrintoraClient:
         pool_size: int = 10,
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
+        max_queue_wait: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
         if not key:
@@ -121,8 +131,12 @@ class PrintoraClient:
         if pool_size < 1:
             raise ValueError("pool_size must be >= 1")
         self._pool_size = pool_size
+        _check_bounds(max_queue_wait, max_response_size)
         self._options = _Options(
-            timeout=timeout, retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline)
+            timeout=timeout,
+            retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline),
+            max_queue_wait=max_queue_wait,
+            max_response_size=max_response_size,
         )
         self._pool = _Pool(session=session, owned=session is None, limiter=_limiter(rate_limit))
         self._middlewares = self._build_middlewares()
@@ -131,7 +145,13 @@ class PrintoraClient:
     def _build_middlewares(self) -> tuple[Any, ...]:
         return (
             RetryMiddleware(self._options.retry, self._options.timeout),
-            AttemptMiddleware(self._pool.limiter, self._options.timeout),
+            AttemptMiddleware(
+                self._pool.limiter,
+                self._options.timeout,
+                max_response_size=self._options.max_response_size,
+                max_server_wait=self._options.retry.max_server_wait,
+                max_queue_wait=self._options.max_queue_wait,
+            ),
         )
 
     def __repr__(self) -> str:
@@ -168,10 +188,13 @@ class PrintoraClient:
         timeout: float | None = None,
         max_retries: int | None = None,
         deadline: float | None = _UNSET,
+        max_queue_wait: float | None = _UNSET,
     ) -> PrintoraClient:
         """A client sharing this one's pool and limiter, with other timeout or retry settings.
 
-        Example: ``await client.with_options(max_retries=0).orders.list()``.
+        Example: ``await client.with_options(max_retries=0).orders.list()``, or
+        ``client.with_options(max_queue_wait=2.0)`` for a web handler that would rather fail
+        in 2 s than queue behind a busy rate limiter.
         """
         clone = object.__new__(PrintoraClient)
         clone.__dict__.update(
@@ -188,7 +211,14 @@ class PrintoraClient:
             retry = attrs.evolve(retry, deadline=deadline)
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive")
-        clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
+        queue = self._options.max_queue_wait if max_queue_wait is _UNSET else max_queue_wait
+        _check_bounds(queue, self._options.max_response_size)
+        clone._options = attrs.evolve(
+            self._options,
+            timeout=timeout or self._options.timeout,
+            retry=retry,
+            max_queue_wait=queue,
+        )
         clone._middlewares = clone._build_middlewares()
         clone._derived = True  # the original owns the pool's lifecycle (and its warning)
         return clone
@@ -323,6 +353,13 @@ def _base_url(base_url: str | None, environment: str) -> URL:
         )
     # A trailing slash makes URL.join keep the base's path (e.g. a proxy prefix).
     return url if url.path.endswith("/") else url.with_path(url.path + "/")
+
+
+def _check_bounds(max_queue_wait: float | None, max_response_size: int) -> None:
+    if max_queue_wait is not None and max_queue_wait <= 0:
+        raise ValueError("max_queue_wait must be positive (or None)")
+    if max_response_size < 1:
+        raise ValueError("max_response_size must be >= 1")
 
 
 def _limiter(rate_limit: Any) -> Limiter | None:

@@ -13,6 +13,7 @@
     │   ├── RateLimitError             429  RATE_LIMIT_EXCEEDED (``retry_after``, ``reset_at``)
     │   ├── ServerError                5xx
     │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
+    │       └── ResponseTooLargeError  any answer longer than ``max_response_size`` (decoded)
     ├── APIConnectionError             the request did not get a complete answer
     │   ├── APITimeoutError            ... because a timeout or the call's deadline ran out
     │   └── RateLimiterUnavailableError  (``ratelimit_redis``) Redis down, limiter fails closed
@@ -53,6 +54,7 @@ __all__ = [
     "PermissionDeniedError",
     "PrintoraError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "WebhookError",
     "WebhookPayloadError",
@@ -201,6 +203,13 @@ class ServerError(APIError):
 
 class MalformedResponseError(APIError):
     """A success status whose body is not the JSON the endpoint documents."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """The answer's body (after decompression) exceeded the client's ``max_response_size``.
+
+    Never retried: the same request would get the same answer. ``status`` is the answer's.
+    """
 
 
 class APIConnectionError(PrintoraError):

@@ -32,24 +32,30 @@ later, and delays vary. Against a strict sliding-window server, a little slack i
 429 (which the limiter then absorbs anyway).
 
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
-only the head of the line sleeps, exactly until its token is due. One instance serves any
+only the head of the line sleeps, exactly until its token is due. ``acquire(max_wait=...)``
+(the client passes its ``max_server_wait``) raises :class:`~aioprintora.errors.RateLimitError`
+at once instead of sleeping through a wait it already knows is longer: a long 429 pause or an
+exhausted day window; ordinary minute-window queueing is unchanged. One instance serves any
 number of clients on one event loop (it is not thread-safe).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from ._ratelimit_headers import Observation, observation
+from .errors import RateLimitError
 
 __all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "Window"]
 
@@ -85,6 +91,19 @@ class Limiter(Protocol):
 def _slack(now: float) -> float:
     """A little past a due time, so that a clock advanced by the wait is never an ulp short."""
     return max(1e-6, 4 * math.ulp(now))
+
+
+def refuse_beyond(wait: float, max_wait: float, now_wall: float) -> float:
+    """``wait``, unless it exceeds ``max_wait``: then the RateLimitError a caller gets at once."""
+    if wait <= max_wait:
+        return wait
+    raise RateLimitError(
+        f"the rate limiter holds requests for {wait:.0f} s, longer than max_server_wait "
+        f"({max_wait:g} s); the request was not sent",
+        status=429,
+        retry_after=wait,
+        reset_at=datetime.fromtimestamp(now_wall + wait, tz=timezone.utc),
+    )
 
 
 class _ExpiryLog:
@@ -250,14 +269,47 @@ class RateLimiter:
 
     # -- the async shell ----------------------------------------------------------------------
 
-    async def acquire(self) -> None:
-        """Return when one request may be sent; waiters are served in arrival order."""
-        if not self._gate and self.try_acquire(self._clock()) == 0.0:
+    def known_wait(self, now: float) -> float:
+        """Seconds the head of the line must wait at least (a pause, a full window); 0.0: none.
+
+        Args:
+            now: the current time on the limiter's monotonic clock.
+        """
+        wait = self._paused_until - now
+        for window, log in self._pairs:
+            if log.active(now) >= window.limit:
+                wait = max(wait, log.kth_newest(window.limit) - now)
+        return max(0.0, wait)
+
+    async def acquire(self, *, max_wait: float | None = None) -> None:
+        """Return when one request may be sent; waiters are served in arrival order.
+
+        Args:
+            max_wait: fail fast instead of sleeping when the limiter already knows the wait
+                is longer (a long 429 pause, an exhausted day window).
+
+        Raises:
+            RateLimitError: with ``max_wait``, the known wait exceeds it; nothing is taken.
+        """
+        now = self._clock()
+        if not self._gate:
+            wait = self.try_acquire(now)
+            if wait == 0.0:
+                return
+        else:
+            wait = self.known_wait(now)
+        if max_wait is None:
+            await self._gate.through(self._attempt)
             return
-        await self._gate.through(self._attempt)
+        refuse_beyond(wait, max_wait, self._wall_clock())
+        await self._gate.through(functools.partial(self._bounded_attempt, max_wait))
 
     async def _attempt(self) -> float:
         return self.try_acquire(self._clock())
+
+    async def _bounded_attempt(self, max_wait: float) -> float:
+        # A pause set while we queued counts too: sleeping through it is what we must not do.
+        return refuse_beyond(self.try_acquire(self._clock()), max_wait, self._wall_clock())
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with a response's ``X-RateLimit-*``/``Retry-After``; a 429 pauses everyone.

@@ -23,13 +23,16 @@ Redis outages (connection refused or lost, timeouts, a read-only replica): ``on_
   pause each of them). One warning is logged per outage.
 
 :meth:`RedisRateLimiter.observe` never raises for an outage: the response is already in hand.
-How long an outage takes to detect is the Redis client's business: give it ``socket_timeout``,
-``socket_connect_timeout`` and, if you want fast failure, ``retry=Retry(NoBackoff(), 0)``.
+Every round trip is bounded by ``redis_timeout`` (default 1 s) whatever the Redis client was
+configured with, so a frozen Redis (SIGSTOP, a stuck proxy) is an outage like a refused
+connection, not a hang. Give the client ``socket_connect_timeout`` too, and, for fast failure,
+``retry=Retry(NoBackoff(), 0)`` (its own retries count inside ``redis_timeout``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import secrets
@@ -41,12 +44,20 @@ from redis import exceptions as redis_errors
 
 from ._ratelimit_headers import Observation, observation
 from .errors import APIConnectionError
-from .ratelimit import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate
+from .ratelimit import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate, refuse_beyond
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["RateLimiterUnavailableError", "RedisRateLimiter", "redis_key_for"]
+__all__ = [
+    "DEFAULT_REDIS_TIMEOUT",
+    "RateLimiterUnavailableError",
+    "RedisRateLimiter",
+    "redis_key_for",
+]
+
+#: Seconds one Redis round trip may take before it counts as an outage.
+DEFAULT_REDIS_TIMEOUT = 1.0
 
 logger = logging.getLogger("aioprintora.ratelimit")
 
@@ -152,6 +163,8 @@ class RedisRateLimiter:
             Redis is unreachable.
         wall_clock: unix seconds, used only to read header times.
         sleep: how to wait (``asyncio.sleep``).
+        redis_timeout: seconds one Redis round trip may take before it counts as an outage,
+            whatever the ``Redis`` client was configured with.
     """
 
     def __init__(
@@ -163,7 +176,11 @@ class RedisRateLimiter:
         on_error: Literal["closed", "open"] = "closed",
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        redis_timeout: float = DEFAULT_REDIS_TIMEOUT,
     ) -> None:
+        if redis_timeout <= 0:
+            raise ValueError("redis_timeout must be positive")
+        self.redis_timeout = redis_timeout
         if on_error not in ("closed", "open"):
             raise ValueError("on_error must be 'closed' or 'open'")
         if not key or "{" in key or "}" in key:
@@ -191,13 +208,23 @@ class RedisRateLimiter:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
         return f"RedisRateLimiter({windows}, key={self.key!r}, on_error={self.on_error!r})"
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, max_wait: float | None = None) -> None:
         """Return when one request may be sent.
+
+        Args:
+            max_wait: raise instead of sleeping when Redis says the wait is longer.
 
         Raises:
             RateLimiterUnavailableError: Redis is unreachable and ``on_error="closed"``.
+            RateLimitError: with ``max_wait``, the wait Redis reports exceeds it.
         """
-        await self._gate.through(self._attempt)
+        if max_wait is None:
+            await self._gate.through(self._attempt)
+        else:
+            await self._gate.through(functools.partial(self._bounded_attempt, max_wait))
+
+    async def _bounded_attempt(self, max_wait: float) -> float:
+        return refuse_beyond(await self._attempt(), max_wait, self._wall_clock())
 
     async def _attempt(self) -> float:
         member = secrets.token_hex(8)
@@ -206,7 +233,12 @@ class RedisRateLimiter:
             self._acquire(keys=keys, args=[member, *self._window_args])
         )
         try:
-            wait = await asyncio.shield(call)
+            # A frozen Redis must not hold us: past the timeout the script is abandoned (a
+            # token it may still grant is counted against us: over-counting is the safe side).
+            wait = await asyncio.wait_for(asyncio.shield(call), self.redis_timeout)
+        except asyncio.TimeoutError as exc:
+            call.cancel()
+            return self._outage(exc)
         except asyncio.CancelledError:
             # The script may have granted us a token we will never use: give it back.
             self._orphans.add(call)
@@ -230,7 +262,7 @@ class RedisRateLimiter:
             async with self.redis.pipeline(transaction=True) as pipe:
                 for key in self._window_keys:
                     pipe.zrem(key, member)
-                await pipe.execute()
+                await asyncio.wait_for(pipe.execute(), self.redis_timeout)
         except _OUTAGE as exc:
             logger.warning("could not return an unused rate-limit token to Redis: %r", exc)
 
@@ -276,7 +308,10 @@ class RedisRateLimiter:
             "others:" + secrets.token_hex(6) + ":",
         ]
         try:
-            await self._observe(keys=[self._pause_key, self._window_keys[seen.window]], args=args)
+            await asyncio.wait_for(
+                self._observe(keys=[self._pause_key, self._window_keys[seen.window]], args=args),
+                self.redis_timeout,
+            )
         except _OUTAGE as exc:
             logger.warning("could not record the server's rate-limit state in Redis: %r", exc)
 
