@@ -151,6 +151,12 @@ class PageIterator(Generic[T]):
         self._boundary = Boundary()
         self._progress = Progress(self._page_size)
         self._backtracks = 0  # step-backs since the last page read forward
+        # Cycle check: a step-back that re-reads the page read just before it, unchanged.
+        self._last_read: tuple[list[str], int] | None = None
+        self._before_trigger: tuple[list[str], int] | None = None
+        self._trigger: tuple[list[str], int, int] | None = None
+        self._after_step_back = False
+        self._fruitless = False
         self._offset = 0
         self._left = max_items
         self._previous: tuple[list[str], int] | None = None
@@ -217,6 +223,16 @@ class PageIterator(Generic[T]):
         moved = bool(items) and self._boundary.starts_past(keys[0])
         shrank = not items and meta.total_reported and 0 <= meta.total <= offset
         if self._check_boundary and offset > 0 and (moved or shrank):
+            trigger = (ids, offset, meta.total)
+            if self._fruitless and trigger == self._trigger:
+                # Stepping back found the page we had read before, unchanged, and the same
+                # answer sent us back again: the server repeats itself, stepping back is futile.
+                raise PaginationError(
+                    f"the server's pages do not add up: offset {offset} keeps answering items "
+                    "older than those just before it"
+                )
+            self._trigger, self._before_trigger = trigger, self._last_read
+            self._after_step_back = True
             if self._backtracks < _MAX_BACKTRACKS_PER_PAGE:
                 self._backtracks += 1
                 self.stats.backtracks += 1
@@ -226,6 +242,10 @@ class PageIterator(Generic[T]):
                 return None
             self.stats.possible_gaps += 1
         self._backtracks = 0
+        if self._after_step_back:
+            self._after_step_back = False
+            self._fruitless = self._before_trigger == (ids, meta.total)
+        self._last_read = (ids, meta.total)
         if ids and (ids, meta.total) == self._previous:
             raise PaginationError(f"the server answered offset {offset} with the same page again")
         self._previous = (ids, meta.total)
