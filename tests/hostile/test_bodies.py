@@ -60,7 +60,7 @@ async def test_deeply_nested_json_is_an_sdk_error(
 @pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", '"sNaN"', "1e999999999"])
 async def test_absurd_money_is_malformed(amount: str) -> None:
     async def handler(request: web.Request, n: int) -> web.StreamResponse:
-        body = '{"orders": [{"id": "o1", "status": "paid", "totalAmount": %s}]}' % amount
+        body = '{"orders": [{"id": "o1", "status": "paid", "totalAmount": ' + amount + "}]}"
         return _answer(200, body.encode())
 
     async with hostile(handler) as server, client(server.url) as api:
