@@ -11,16 +11,18 @@ walk therefore never trusts offsets alone:
 
 - each page after the first is requested one item early, so it should start with the last item
   already yielded (the *boundary*);
-- an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by a
-  small set of ids), so an item pushed forward by inserts is never yielded twice, and memory
-  stays flat however long the walk;
+- an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by
+  the ids of the last two pages), so an item pushed forward by inserts is never yielded
+  twice, and memory stays flat however long the walk;
 - if a page starts *past* the boundary, or comes back empty while ``total`` shows the listing
   shrank below our offset, items were removed ahead of us and some may have slid behind our
   offset: the walk steps back and reads again (``stats.backtracks``) until it finds its place,
   so nothing that stayed in the listing from start to end is missed (a property test checks
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
-  answering two reads in a row with the very same page stops it with :class:`PaginationError`;
+  answering two reads in a row with the very same page stops it with :class:`PaginationError`,
+  and so does one ignoring the offset, a step-back that finds the same pages again, or a walk
+  past its request cap (see :mod:`aioprintora._walk_guard`, which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.sync`).

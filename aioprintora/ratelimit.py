@@ -82,7 +82,11 @@ class Limiter(Protocol):
     """What the client's attempt middleware relies on."""
 
     async def acquire(self) -> None:
-        """Return when one request may be sent (FIFO; a cancelled wait takes nothing)."""
+        """Return when one request may be sent (FIFO; a cancelled wait takes nothing).
+
+        A limiter whose ``acquire`` also takes ``max_wait`` (both of ours do) gets the
+        client's ``max_server_wait`` there and may raise ``RateLimitError`` beyond it.
+        """
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with the server after a response (status and headers)."""
