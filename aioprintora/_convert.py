@@ -8,7 +8,9 @@ Every rule lives here, registered once; the models stay plain attrs classes.
   Unstructuring writes camelCase and leaves out ``None`` optionals.
 - ``str`` enums: an unknown value is kept as a plain ``str`` (fields are typed ``Enum | str``).
 - Money is :class:`~decimal.Decimal`; bodies are parsed with ``parse_float=Decimal`` so the value
-  is exact to the JSON text.
+  is exact to the JSON text. ``NaN``, ``Infinity``, ``sNaN`` and exponents beyond
+  :data:`MAX_AMOUNT_EXPONENT` are refused (``ValueError``, so a MalformedResponseError).
+- :func:`loads` turns a body nested too deeply for the parser into ``ValueError`` too.
 - Timestamps are aware :class:`~datetime.datetime` (a trailing ``Z`` works on 3.10 too; a naive
   value is taken as UTC; a number is a unix time).
 """
@@ -57,11 +59,15 @@ def loads(text: str | bytes) -> Any:
     """Parse JSON (UTF-8 when bytes) with floats as exact :class:`~decimal.Decimal`.
 
     Raises:
-        ValueError: not JSON (``JSONDecodeError``) or not UTF-8 (``UnicodeDecodeError``).
+        ValueError: not JSON (``JSONDecodeError``), not UTF-8 (``UnicodeDecodeError``), or
+            nested too deeply to parse (a hostile body must not escape as ``RecursionError``).
     """
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8-sig" if text[:3] == b"\xef\xbb\xbf" else "utf-8")
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 # -- scalars -------------------------------------------------------------------------------------
@@ -86,15 +92,24 @@ def _from_datetime(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+#: Amounts beyond 10**±1000 are refused: far past any real amount, yet cheap to compute with.
+MAX_AMOUNT_EXPONENT = 1000
+
+
 def _to_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool):
         raise TypeError("expected a number, got a boolean")
     if isinstance(value, float):  # only from callers building models by hand
         value = repr(value)
     try:
-        return Decimal(value)
+        amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise ValueError(f"expected a decimal amount, got {value!r:.40}") from None
+    # NaN, Infinity, sNaN and 1e999999999 are valid Decimals but no amount of money; an
+    # absurd exponent would also make later arithmetic slow or raise.
+    if not amount.is_finite() or abs(amount.adjusted()) > MAX_AMOUNT_EXPONENT:
+        raise ValueError(f"expected a finite decimal amount, got {value!r:.40}")
+    return amount
 
 
 converter.register_structure_hook(datetime, _to_datetime)

@@ -10,7 +10,11 @@ Reading rules, all lenient because a header we cannot read must never stall the 
   ``Date`` header when there is one (both come from the server's clock), else against ``now``.
 - ``X-RateLimit-Reset`` below ``10**9`` is seconds from now (some servers send that); at or above
   it is a unix time, converted with the response's ``Date`` so that a skewed local clock does not
-  matter. A reset in the past means 0 s, never a negative or a stall.
+  matter; at or above ``10**12`` (13 digits) it is a unix time in milliseconds. A reset in the
+  past means 0 s, never a negative or a stall.
+- Every wait read here is clamped to :data:`MAX_HEADER_WAIT` (7 days) before anyone does
+  ``datetime``/``timedelta`` arithmetic with it: ``Retry-After: 1e12`` or a date in the year
+  9999 is "a very long wait", never an ``OverflowError``.
 - Values such as ``60;w=60`` or ``60, 10000`` (IETF draft styles) are read by their first number;
   garbage, negatives and non-finite numbers count as absent.
 """
@@ -29,7 +33,9 @@ if TYPE_CHECKING:
     from .ratelimit import Window
 
 __all__ = [
+    "MAX_HEADER_WAIT",
     "RESET_EPOCH_THRESHOLD",
+    "RESET_MILLIS_THRESHOLD",
     "Observation",
     "RateLimitInfo",
     "http_date_to_unix",
@@ -41,6 +47,12 @@ __all__ = [
 
 #: ``X-RateLimit-Reset`` values below this are seconds from now, not unix times (10**9 is 2001).
 RESET_EPOCH_THRESHOLD = 1_000_000_000
+
+#: ``X-RateLimit-Reset`` values at or above this are unix times in milliseconds (10**12 is 2001).
+RESET_MILLIS_THRESHOLD = 1_000_000_000_000
+
+#: The longest wait a header can ask for: longer than any window, far from ``timedelta``'s limit.
+MAX_HEADER_WAIT = 7 * 86_400.0
 
 #: How long a 429 pauses the limiter when it names no wait at all.
 FALLBACK_429_PAUSE = 1.0
@@ -104,11 +116,11 @@ def retry_after_seconds(headers: Mapping[str, str], now_wall: float) -> float | 
         return None
     seconds = _number(raw)
     if seconds is not None:
-        return seconds
+        return _clamp(seconds)
     when = http_date_to_unix(raw)
     if when is None:
         return None
-    return max(0.0, when - _server_now(headers, now_wall))
+    return _clamp(when - _server_now(headers, now_wall))
 
 
 def reset_delay_seconds(headers: Mapping[str, str], now_wall: float) -> float | None:
@@ -122,8 +134,15 @@ def reset_delay_seconds(headers: Mapping[str, str], now_wall: float) -> float | 
     if reset is None:
         return None
     if reset < RESET_EPOCH_THRESHOLD:
-        return reset
-    return max(0.0, reset - _server_now(headers, now_wall))
+        return _clamp(reset)
+    if reset >= RESET_MILLIS_THRESHOLD:
+        reset /= 1000.0
+    return _clamp(reset - _server_now(headers, now_wall))
+
+
+def _clamp(seconds: float) -> float:
+    """A wait within ``[0, MAX_HEADER_WAIT]``."""
+    return min(max(0.0, seconds), MAX_HEADER_WAIT)
 
 
 @attrs.frozen

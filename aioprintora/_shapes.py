@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-from ._convert import _open_enum, camel, converter, structure
+from ._convert import MAX_AMOUNT_EXPONENT, _open_enum, camel, converter, structure
 
 __all__ = ["structure_list"]
 
@@ -117,6 +117,14 @@ def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
     enum_cls = _open_enum(inner)
     # The common case is tested first; ``None`` only after it, for optional fields.
     otherwise = f"(None if v is None else {slow})" if optional else slow
+    if inner is Decimal:
+        # JSON yields only finite Decimals (NaN/Infinity come as floats, to the slow hook), but
+        # their exponent may be absurd: those go to the hook too, which refuses them.
+        env["_Decimal"] = Decimal
+        return (
+            f"v if v.__class__ is _Decimal and -{MAX_AMOUNT_EXPONENT} <= v.adjusted() "
+            f"<= {MAX_AMOUNT_EXPONENT} else {otherwise}"
+        )
     if inner in _EXACT:
         env[f"_x_{name}"] = inner
         return f"v if v.__class__ is _x_{name} else {otherwise}"

@@ -14,7 +14,8 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from . import _sansio
+from . import _sansio, errors
+from ._body import DEFAULT_MAX_RESPONSE_SIZE
 from ._logging import configure_from_env
 from .clock import SYSTEM_CLOCK, Clock
 from .retry import RetryMiddleware, RetryPolicy, is_idempotent
@@ -63,6 +64,8 @@ class _Secret:
 class _Options:
     timeout: float
     retry: RetryPolicy
+    max_queue_wait: float | None = None
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
 
 @attrs.define(eq=False)
@@ -97,6 +100,11 @@ class PrintoraClient:
         clock: a :class:`~aioprintora.clock.Clock` for every wait and time reading of the
             request path (backoff sleeps, deadlines, the default rate limiter); default the
             real one. Tests pass a :class:`~aioprintora.clock.VirtualClock`.
+        max_queue_wait: seconds one attempt may queue in the rate limiter before the call
+            raises :class:`~aioprintora.errors.RateLimitError` unsent; ``None`` (default): no
+            bound. A wait the limiter knows exceeds ``retry.max_server_wait`` fails at once.
+        max_response_size: bytes an answer may have once decompressed (default 16 MiB);
+            longer ones raise :class:`~aioprintora.errors.ResponseTooLargeError`.
     """
 
     def __init__(
@@ -113,11 +121,16 @@ class PrintoraClient:
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
+        max_queue_wait: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         configure_from_env()
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
         if not key:
             raise ValueError("no API key: pass api_key=... or set PRINTORA_API_KEY")
+        if not key.isprintable() or not key.isascii() or " " in key:
+            # CR/LF would split the Authorization header; the message must not show the key.
+            raise ValueError("the API key contains whitespace or control characters")
         self._key = _Secret(key)
         self.base_url = _base_url(base_url, environment)
         if timeout <= 0:
@@ -125,18 +138,32 @@ class PrintoraClient:
         if pool_size < 1:
             raise ValueError("pool_size must be >= 1")
         self._pool_size = pool_size
+        _check_bounds(max_queue_wait, max_response_size)
         self._options = _Options(
-            timeout=timeout, retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline)
+            timeout=timeout,
+            retry=retry or RetryPolicy(max_retries=max_retries, deadline=deadline),
+            max_queue_wait=max_queue_wait,
+            max_response_size=max_response_size,
         )
         self._clock = clock or SYSTEM_CLOCK
         limiter = _limiter(rate_limit, self._clock)
         self._pool = _Pool(session=session, owned=session is None, limiter=limiter)
-        self._transport = Transport(limiter, self._clock, self._is_closed)
+        self._transport = self._build_transport()
         self._retry = self._build_retry()
         self._derived = False
 
     def _build_retry(self) -> RetryMiddleware:
         return RetryMiddleware(self._options.retry, self._options.timeout, clock=self._clock)
+
+    def _build_transport(self) -> Transport:
+        return Transport(
+            self._pool.limiter,
+            self._clock,
+            self._is_closed,
+            max_response_size=self._options.max_response_size,
+            max_server_wait=self._options.retry.max_server_wait,
+            max_queue_wait=self._options.max_queue_wait,
+        )
 
     def _is_closed(self) -> bool:
         return self._pool.closed
@@ -175,10 +202,13 @@ class PrintoraClient:
         timeout: float | None = None,
         max_retries: int | None = None,
         deadline: float | None = _UNSET,
+        max_queue_wait: float | None = _UNSET,
     ) -> PrintoraClient:
         """A client sharing this one's pool and limiter, with other timeout or retry settings.
 
-        Example: ``await client.with_options(max_retries=0).orders.list()``.
+        Example: ``await client.with_options(max_retries=0).orders.list()``, or
+        ``client.with_options(max_queue_wait=2.0)`` for a web handler that would rather fail
+        in 2 s than queue behind a busy rate limiter.
         """
         clone = object.__new__(PrintoraClient)
         clone.__dict__.update(
@@ -195,8 +225,16 @@ class PrintoraClient:
             retry = attrs.evolve(retry, deadline=deadline)
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive")
-        clone._options = _Options(timeout=timeout or self._options.timeout, retry=retry)
+        queue = self._options.max_queue_wait if max_queue_wait is _UNSET else max_queue_wait
+        _check_bounds(queue, self._options.max_response_size)
+        clone._options = attrs.evolve(
+            self._options,
+            timeout=timeout or self._options.timeout,
+            retry=retry,
+            max_queue_wait=queue,
+        )
         clone._retry = clone._build_retry()
+        clone._transport = clone._build_transport()
         clone._derived = True  # the original owns the pool's lifecycle (and its warning)
         return clone
 
@@ -267,6 +305,8 @@ class PrintoraClient:
     ) -> Any:
         """Send one API call through the retry middleware; the decoded ``data`` of the answer."""
         session = self._session()
+        # Left set in the caller's task: errors built from this answer later are scrubbed too.
+        errors.hide_secrets(self._key.reveal())
         url = _url(self.base_url, path, tuple(params.items()) if params else ())
         # Per request, not per session: a session passed in by the caller gets them too.
         headers = {
@@ -292,13 +332,18 @@ class PrintoraClient:
         return await retry.run(state, attempt, method, is_idempotent(method, headers))
 
 
-@functools.lru_cache(maxsize=512)
 def _url(base: URL, path: str, query: tuple[tuple[str, str | int], ...]) -> URL:
-    """The request URL; cached because a listing asks for the same few URLs again and again."""
-    url = base.join(URL(path.lstrip("/"))) if path else base
+    """The request URL. The join is cached (an SDK has a handful of paths); the query is not:
+    a walk asks for every offset once, and a cache of those would grow with the listing."""
+    url = _join(base, path)
     if query:
         url = url.with_query({k: str(v) for k, v in query})
     return url
+
+
+@functools.lru_cache(maxsize=64)
+def _join(base: URL, path: str) -> URL:
+    return base.join(URL(path.lstrip("/"))) if path else base
 
 
 @functools.cache
@@ -324,6 +369,13 @@ def _base_url(base_url: str | None, environment: str) -> URL:
         )
     # A trailing slash makes URL.join keep the base's path (e.g. a proxy prefix).
     return url if url.path.endswith("/") else url.with_path(url.path + "/")
+
+
+def _check_bounds(max_queue_wait: float | None, max_response_size: int) -> None:
+    if max_queue_wait is not None and max_queue_wait <= 0:
+        raise ValueError("max_queue_wait must be positive (or None)")
+    if max_response_size < 1:
+        raise ValueError("max_response_size must be >= 1")
 
 
 def _limiter(rate_limit: Any, clock: Clock) -> Limiter | None:

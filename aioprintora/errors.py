@@ -13,6 +13,7 @@
     │   ├── RateLimitError             429  RATE_LIMIT_EXCEEDED (``retry_after``, ``reset_at``)
     │   ├── ServerError                5xx
     │   └── MalformedResponseError     a 2xx whose body is not the JSON we expect
+    │       └── ResponseTooLargeError  any answer longer than ``max_response_size`` (decoded)
     ├── APIConnectionError             the request did not get a complete answer
     │   ├── APITimeoutError            ... because a timeout or the call's deadline ran out
     │   └── RateLimiterUnavailableError  Redis down and the shared limiter fails closed
@@ -24,11 +25,16 @@
 
 Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short ``body``
 excerpt, the response ``headers``, ``method`` and ``url``. No exception text ever contains the
-API key or the webhook secret: neither is ever passed to an exception.
+API key or the webhook secret, even when a server or proxy echoes them back: the client
+registers its key (and :func:`~aioprintora.webhooks.construct_event` its secrets) with
+:func:`hide_secrets`, and every exception replaces them with ``<redacted>`` in its message, body
+excerpt, headers and url as it is built, before any log line or traceback can show them. A
+secret cut off at the end of the body excerpt is redacted too.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -49,6 +55,7 @@ __all__ = [
     "PrintoraError",
     "RateLimitError",
     "RateLimiterUnavailableError",
+    "ResponseTooLargeError",
     "ServerError",
     "WebhookError",
     "WebhookPayloadError",
@@ -56,12 +63,47 @@ __all__ = [
     "WebhookTimestampError",
 ]
 
+REDACTED = "<redacted>"
+_MAX_SECRETS = 8  # per task context: the keys of the clients it used most recently
+_SECRETS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "aioprintora_secrets", default=()
+)
+
+
+def hide_secrets(*values: str) -> None:
+    """Redact ``values`` from every SDK exception built later in this task (and its children).
+
+    Args:
+        values: API keys or webhook secrets; empty strings are ignored.
+    """
+    current = _SECRETS.get()
+    fresh = tuple(v for v in values if v and v not in current)
+    if fresh:
+        _SECRETS.set((*fresh, *current)[:_MAX_SECRETS])
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret in play replaced, including one cut off at its very end."""
+    for secret in _SECRETS.get():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+        # An excerpt cut inside a secret: only its first 3 characters (a public prefix
+        # such as "sk_") may remain.
+        for size in range(min(len(secret) - 1, len(text)), 3, -1):
+            if text.endswith(secret[:size]):
+                text = text[:-size] + REDACTED
+                break
+    return text
+
 
 class PrintoraError(Exception):
     """Base class of every exception raised by aioprintora."""
 
     #: How many HTTP attempts the call made before giving up (set by the retry middleware).
     attempts: int = 1
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class APIError(PrintoraError):
@@ -92,14 +134,16 @@ class APIError(PrintoraError):
         url: str = "",
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = scrub(message)
         self.status_code = status_code
-        self.code = code
-        self.body = body[: self.BODY_EXCERPT]
+        self.code = None if code is None else scrub(code)
+        self.body = scrub(body[: self.BODY_EXCERPT])
         # Case-insensitive, like the response's own: err.headers["x-request-id"] works.
-        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
+        self.headers: Mapping[str, str] = CIMultiDictProxy(
+            CIMultiDict((k, scrub(v)) for k, v in (headers or {}).items())
+        )
         self.method = method
-        self.url = url
+        self.url = scrub(url)
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method else ""
@@ -164,6 +208,13 @@ class MalformedResponseError(APIError):
     """A success status whose body is not the JSON the endpoint documents."""
 
 
+class ResponseTooLargeError(MalformedResponseError):
+    """The answer's body (after decompression) exceeded the client's ``max_response_size``.
+
+    Never retried: the same request would get the same answer. ``status_code`` is the answer's.
+    """
+
+
 class APIConnectionError(PrintoraError):
     """The request could not be sent, or its response was cut off.
 
@@ -175,9 +226,9 @@ class APIConnectionError(PrintoraError):
 
     def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
         super().__init__(message)
-        self.message = message
+        self.message = scrub(message)
         self.method = method
-        self.url = url
+        self.url = scrub(url)
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method else ""

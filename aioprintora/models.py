@@ -220,6 +220,8 @@ class Pagination(Model):
     limit: int
     offset: int
     has_more: bool
+    #: False when the server sent no ``total`` and ``total`` is our lower bound.
+    total_reported: bool = True
 
 
 @attrs.frozen

@@ -11,16 +11,18 @@ walk therefore never trusts offsets alone:
 
 - each page after the first is requested one item early, so it should start with the last item
   already yielded (the *boundary*);
-- an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by a
-  small set of ids), so an item pushed forward by inserts is never yielded twice, and memory
-  stays flat however long the walk;
+- an item is yielded only if it sorts after the boundary (older ``created_at``; ties broken by
+  the ids of the last two pages), so an item pushed forward by inserts is never yielded
+  twice, and memory stays flat however long the walk;
 - if a page starts *past* the boundary, or comes back empty while ``total`` shows the listing
   shrank below our offset, items were removed ahead of us and some may have slid behind our
   offset: the walk steps back and reads again (``stats.backtracks``) until it finds its place,
   so nothing that stayed in the listing from start to end is missed (a property test checks
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
-  answering two reads in a row with the very same page stops it with :class:`PaginationError`;
+  answering two reads in a row with the very same page stops it with :class:`PaginationError`,
+  and so does one ignoring the offset, a step-back that finds the same pages again, or a walk
+  past its request cap (see :mod:`aioprintora._walk_guard`, which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.sync`).
@@ -31,12 +33,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ._shapes import structure_list
+from ._walk_guard import Boundary, Key, Progress
 from .errors import PaginationError
 from .models import Page, Pagination
 
@@ -89,9 +91,13 @@ def parse_page(
         has_more = (
             (page_offset + len(items) < total) if total >= 0 else len(items) >= page_limit > 0
         )
-    if total < 0:
+    reported = total >= 0
+    if not reported:
         total = page_offset + len(items) + (1 if has_more else 0)
-    return Page(items=items, pagination=Pagination(total, page_limit, page_offset, has_more))
+    return Page(
+        items=items,
+        pagination=Pagination(total, page_limit, page_offset, has_more, total_reported=reported),
+    )
 
 
 # -- walking every page --------------------------------------------------------------------------
@@ -109,53 +115,18 @@ class PaginationStats:
     possible_gaps: int = 0
 
 
-class _Boundary:
-    """The last yielded position in the listing's order: (created_at, id), newest first."""
-
-    def __init__(self) -> None:
-        self.created_at: datetime | None = None
-        self.tie_ids: set[str] = set()
-        self.fallback_ids: set[str] | None = None  # only when items have no created_at
-
-    def is_new(self, key: tuple[datetime | None, str]) -> bool:
-        created_at, item_id = key
-        if created_at is None or self.created_at is None:
-            if self.created_at is not None:
-                return True  # no timestamp to compare: trust the offset
-            return self.fallback_ids is None or item_id not in self.fallback_ids
-        if created_at != self.created_at:
-            return created_at < self.created_at
-        return item_id not in self.tie_ids
-
-    def starts_past(self, key: tuple[datetime | None, str]) -> bool:
-        """Whether a page starting with ``key`` skipped over the boundary item."""
-        created_at, _ = key
-        if created_at is None or self.created_at is None:
-            return False
-        return created_at < self.created_at
-
-    def advance(self, key: tuple[datetime | None, str]) -> None:
-        created_at, item_id = key
-        if created_at is None:
-            if self.fallback_ids is None:
-                self.fallback_ids = set()
-            self.fallback_ids.add(item_id)
-            return
-        if created_at != self.created_at:
-            self.created_at, self.tie_ids = created_at, set()
-        self.tie_ids.add(item_id)
-
-
 def _consume_result(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
 
 
-def _key(item: Any) -> tuple[datetime | None, str]:
+def _key(item: Any) -> Key:
     return getattr(item, "created_at", None), str(getattr(item, "id", id(item)))
 
 
-_MAX_BACKTRACKS = 1000  # a listing churning faster than we can read it: give up on closing gaps
+# Step-backs in a row before the walk accepts a possible gap and reads on: a listing churning
+# faster than we can read it must not hold the walk in place.
+_MAX_BACKTRACKS_PER_PAGE = 25
 FetchPage = Callable[[int, int], Awaitable["Page[T]"]]
 
 
@@ -179,7 +150,15 @@ class PageIterator(Generic[T]):
         self._pending: asyncio.Task[Page[T]] | None = None
         self.stats = PaginationStats()
         # The walk's state: where to read next, and what was already yielded.
-        self._boundary = _Boundary()
+        self._boundary = Boundary()
+        self._progress = Progress(self._page_size)
+        self._backtracks = 0  # step-backs since the last page read forward
+        # Cycle check: a step-back that re-reads the page read just before it, unchanged.
+        self._last_read: tuple[list[str], int] | None = None
+        self._before_trigger: tuple[list[str], int] | None = None
+        self._trigger: tuple[list[str], int, int] | None = None
+        self._after_step_back = False
+        self._fruitless = False
         self._offset = 0
         self._left = max_items
         self._previous: tuple[list[str], int] | None = None
@@ -237,20 +216,38 @@ class PageIterator(Generic[T]):
         """Digest one fetched page: the fresh items to yield (None: nothing, read on)."""
         self.stats.pages += 1
         items, meta, offset = page.items, page.pagination, self._offset
+        keys = [_key(item) for item in items]
+        ids = [item_id for _, item_id in keys]
+        self._progress.check(ids, offset, meta)
         # A page read one item early (or after a step back) should start at or before the
         # boundary. Starting past it, or empty although the listing is now shorter than our
         # offset, means items ahead of us went away and others slid behind the offset.
-        moved = bool(items) and self._boundary.starts_past(_key(items[0]))
-        shrank = not items and 0 <= meta.total <= offset
+        moved = bool(items) and self._boundary.starts_past(keys[0])
+        shrank = not items and meta.total_reported and 0 <= meta.total <= offset
         if self._check_boundary and offset > 0 and (moved or shrank):
-            if self.stats.backtracks < _MAX_BACKTRACKS:
+            trigger = (ids, offset, meta.total)
+            if self._fruitless and trigger == self._trigger:
+                # Stepping back found the page we had read before, unchanged, and the same
+                # answer sent us back again: the server repeats itself, stepping back is futile.
+                raise PaginationError(
+                    f"the server's pages do not add up: offset {offset} keeps answering items "
+                    "older than those just before it"
+                )
+            self._trigger, self._before_trigger = trigger, self._last_read
+            self._after_step_back = True
+            if self._backtracks < _MAX_BACKTRACKS_PER_PAGE:
+                self._backtracks += 1
                 self.stats.backtracks += 1
                 back = offset - self._page_size if moved else meta.total - self._page_size
                 self._offset = max(0, back)
                 self._previous = None  # the page read again after a step back is no repeat
                 return None
             self.stats.possible_gaps += 1
-        ids = [_key(item)[1] for item in items]
+        self._backtracks = 0
+        if self._after_step_back:
+            self._after_step_back = False
+            self._fruitless = self._before_trigger == (ids, meta.total)
+        self._last_read = (ids, meta.total)
         if ids and (ids, meta.total) == self._previous:
             raise PaginationError(f"the server answered offset {offset} with the same page again")
         self._previous = (ids, meta.total)
@@ -265,13 +262,17 @@ class PageIterator(Generic[T]):
         self._done = not more
         if more:
             self._prefetch(self._offset)
-        fresh = [item for item in items if self._boundary.is_new(_key(item))]
+        fresh, fresh_keys, on_page = [], [], set()
+        for item, key in zip(items, keys, strict=True):
+            if key[1] not in on_page and self._boundary.is_new(key):
+                fresh.append(item)
+                fresh_keys.append(key)
+            on_page.add(key[1])  # a server repeating an id within one page: yielded once
         self.stats.duplicates_skipped += len(items) - len(fresh)
         if self._left is not None:
-            fresh = fresh[: self._left]
+            fresh, fresh_keys = fresh[: self._left], fresh_keys[: self._left]
             self._left -= len(fresh)
-        for item in fresh:
-            self._boundary.advance(_key(item))
+        self._boundary.advance(fresh_keys)
         self.stats.items += len(fresh)
         return Page(items=fresh, pagination=meta) if fresh else None
 

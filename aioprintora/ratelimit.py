@@ -36,25 +36,31 @@ every window the server can count holds at most ``limit`` of our requests, with 
 period; the cost is one round trip per cycle of the window.
 
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
-only the head of the line sleeps, exactly until its token is due. One instance serves any
+only the head of the line sleeps, exactly until its token is due. ``acquire(max_wait=...)``
+(the client passes its ``max_server_wait``) raises :class:`~aioprintora.errors.RateLimitError`
+at once instead of sleeping through a wait it already knows is longer: a long 429 pause or an
+exhausted day window; ordinary minute-window queueing is unchanged. One instance serves any
 number of clients on one event loop (it is not thread-safe).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._ratelimit_headers import Observation, observation
 from .clock import Clock
+from .errors import RateLimitError
 
 __all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "SlotLimiter", "Window"]
 
@@ -81,7 +87,11 @@ class Limiter(Protocol):
     """What the client's attempt middleware relies on."""
 
     async def acquire(self) -> None:
-        """Return when one request may be sent (FIFO; a cancelled wait takes nothing)."""
+        """Return when one request may be sent (FIFO; a cancelled wait takes nothing).
+
+        A limiter whose ``acquire`` also takes ``max_wait`` (both of ours do) gets the
+        client's ``max_server_wait`` there and may raise ``RateLimitError`` beyond it.
+        """
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with the server after a response (status and headers)."""
@@ -111,6 +121,23 @@ class SlotLimiter(Limiter, Protocol):
 def _slack(now: float) -> float:
     """A little past a due time, so that a clock advanced by the wait is never an ulp short."""
     return max(1e-6, 4 * math.ulp(now))
+
+
+def refuse_beyond(wait: float, max_wait: float, now_wall: float) -> float:
+    """``wait``, unless it exceeds ``max_wait``: then the RateLimitError a caller gets at once.
+
+    ``inf`` (every slot of a window is held by a request in flight) is not a known wait: the
+    next answer frees a slot, so it is queued for, never refused.
+    """
+    if wait <= max_wait or math.isinf(wait):
+        return wait
+    raise RateLimitError(
+        f"the rate limiter holds requests for {wait:.0f} s, longer than max_server_wait "
+        f"({max_wait:g} s); the request was not sent",
+        status_code=429,
+        retry_after=wait,
+        reset_at=datetime.fromtimestamp(now_wall + wait, tz=timezone.utc),
+    )
 
 
 class _ExpiryLog:
@@ -351,17 +378,40 @@ class RateLimiter:
 
     # -- the async shell ----------------------------------------------------------------------
 
-    async def acquire(self) -> None:
-        """Return when one request may be sent; waiters are served in arrival order."""
-        await self._take(self._attempt, hold=False)
+    def known_wait(self, now: float) -> float:
+        """Seconds the head of the line must wait at least (a pause, a full window); 0.0: none.
 
-    async def hold(self) -> tuple[int, ...]:
+        Args:
+            now: the current time on the limiter's monotonic clock.
+        """
+        wait = self._paused_until - now
+        for window, log in self._pairs:
+            if log.active(now) >= window.limit:
+                wait = max(wait, log.kth_newest(window.limit) - now)
+        return max(0.0, wait)
+
+    async def acquire(self, *, max_wait: float | None = None) -> None:
+        """Return when one request may be sent; waiters are served in arrival order.
+
+        Args:
+            max_wait: fail fast instead of sleeping when the limiter already knows the wait
+                is longer (a long 429 pause, an exhausted day window).
+
+        Raises:
+            RateLimitError: with ``max_wait``, the known wait exceeds it; nothing is taken.
+        """
+        await self._take(self._attempt, hold=False, max_wait=max_wait)
+
+    async def hold(self, *, max_wait: float | None = None) -> tuple[int, ...]:
         """Like :meth:`acquire`, but the slot stays occupied until :meth:`release`.
+
+        Args:
+            max_wait: as for :meth:`acquire`.
 
         Returns:
             The slot, to pass to :meth:`release`.
         """
-        await self._take(self._attempt_hold, hold=True)
+        await self._take(self._attempt_hold, hold=True, max_wait=max_wait)
         return tuple(log.expired for log in self._logs)  # as of the grant: nothing ran since
 
     def release(
@@ -384,9 +434,23 @@ class RateLimiter:
         self.release_at(now)
         self._gate.wake()
 
-    async def _take(self, attempt: Callable[[], Awaitable[float]], *, hold: bool) -> None:
-        if not self._gate and self.try_acquire(self._clock(), hold=hold) == 0.0:
-            return
+    async def _take(
+        self,
+        attempt: Callable[[], Awaitable[float]],
+        *,
+        hold: bool,
+        max_wait: float | None = None,
+    ) -> None:
+        now = self._clock()
+        if not self._gate:
+            wait = self.try_acquire(now, hold=hold)
+            if wait == 0.0:
+                return
+        else:
+            wait = self.known_wait(now)
+        if max_wait is not None:
+            refuse_beyond(wait, max_wait, self._wall_clock())
+            attempt = functools.partial(self._bounded, attempt, max_wait)
         await self._gate.through(attempt)
 
     async def _attempt(self) -> float:
@@ -394,6 +458,10 @@ class RateLimiter:
 
     async def _attempt_hold(self) -> float:
         return self.try_acquire(self._clock(), hold=True)
+
+    async def _bounded(self, attempt: Callable[[], Awaitable[float]], max_wait: float) -> float:
+        # A pause set while we queued counts too: sleeping through it is what we must not do.
+        return refuse_beyond(await attempt(), max_wait, self._wall_clock())
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with a response's ``X-RateLimit-*``/``Retry-After``; a 429 pauses everyone.

@@ -23,13 +23,16 @@ Redis outages (connection refused or lost, timeouts, a read-only replica): ``on_
   pause each of them). One warning is logged per outage.
 
 :meth:`RedisRateLimiter.observe` never raises for an outage: the response is already in hand.
-How long an outage takes to detect is the Redis client's business: give it ``socket_timeout``,
-``socket_connect_timeout`` and, if you want fast failure, ``retry=Retry(NoBackoff(), 0)``.
+Every round trip is bounded by ``redis_timeout`` (default 1 s) whatever the Redis client was
+configured with, so a frozen Redis (SIGSTOP, a stuck proxy) is an outage like a refused
+connection, not a hang. Give the client ``socket_connect_timeout`` too, and, for fast failure,
+``retry=Retry(NoBackoff(), 0)`` (its own retries count inside ``redis_timeout``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import secrets
@@ -41,12 +44,20 @@ from redis import exceptions as redis_errors
 
 from ._ratelimit_headers import Observation, observation
 from .errors import RateLimiterUnavailableError
-from .ratelimit import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate
+from .ratelimit import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate, refuse_beyond
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["RateLimiterUnavailableError", "RedisRateLimiter", "redis_key_for"]
+__all__ = [
+    "DEFAULT_REDIS_TIMEOUT",
+    "RateLimiterUnavailableError",
+    "RedisRateLimiter",
+    "redis_key_for",
+]
+
+#: Seconds one Redis round trip may take before it counts as an outage.
+DEFAULT_REDIS_TIMEOUT = 1.0
 
 logger = logging.getLogger("aioprintora.ratelimit")
 
@@ -173,6 +184,8 @@ class RedisRateLimiter:
         sleep: how to wait (``asyncio.sleep``).
         max_hold: seconds a slot taken by :meth:`hold` may stay held beyond one period before
             it frees itself (a process that dies mid-request does not block the key for good).
+        redis_timeout: seconds one Redis round trip may take before it counts as an outage,
+            whatever the ``Redis`` client was configured with.
     """
 
     def __init__(
@@ -185,7 +198,11 @@ class RedisRateLimiter:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         max_hold: float = 120.0,
+        redis_timeout: float = DEFAULT_REDIS_TIMEOUT,
     ) -> None:
+        if redis_timeout <= 0:
+            raise ValueError("redis_timeout must be positive")
+        self.redis_timeout = redis_timeout
         if on_error not in ("closed", "open"):
             raise ValueError("on_error must be 'closed' or 'open'")
         if not key or "{" in key or "}" in key:
@@ -221,25 +238,43 @@ class RedisRateLimiter:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
         return f"RedisRateLimiter({windows}, key={self.key!r}, on_error={self.on_error!r})"
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, max_wait: float | None = None) -> None:
         """Return when one request may be sent.
+
+        Args:
+            max_wait: raise instead of sleeping when Redis says the wait is longer.
 
         Raises:
             RateLimiterUnavailableError: Redis is unreachable and ``on_error="closed"``.
+            RateLimitError: with ``max_wait``, the wait Redis reports exceeds it.
         """
-        await self._gate.through(lambda: self._attempt(0, []))
+        await self._take(0, [], max_wait)
 
-    async def hold(self) -> str:
+    async def _take(self, hold_us: int, granted: list[str], max_wait: float | None) -> None:
+        attempt = functools.partial(self._attempt, hold_us, granted)
+        if max_wait is None:
+            await self._gate.through(attempt)
+        else:
+            await self._gate.through(functools.partial(self._bounded, attempt, max_wait))
+
+    async def _bounded(self, attempt: Callable[[], Awaitable[float]], max_wait: float) -> float:
+        return refuse_beyond(await attempt(), max_wait, self._wall_clock())
+
+    async def hold(self, *, max_wait: float | None = None) -> str:
         """Like :meth:`acquire`, but the slot stays held until :meth:`release` (or ``max_hold``).
+
+        Args:
+            max_wait: as for :meth:`acquire`.
 
         Returns:
             The slot, to pass to :meth:`release`.
 
         Raises:
             RateLimiterUnavailableError: Redis is unreachable and ``on_error="closed"``.
+            RateLimitError: with ``max_wait``, the wait Redis reports exceeds it.
         """
         granted: list[str] = []
-        await self._gate.through(lambda: self._attempt(self._hold_us, granted))
+        await self._take(self._hold_us, granted, max_wait)
         return granted[-1]
 
     def release(
@@ -271,7 +306,10 @@ class RedisRateLimiter:
         if not member:  # granted by the local fallback during an outage: nothing in Redis
             return
         try:
-            await self._release_script(keys=self._window_keys, args=[member, *self._release_args])
+            await asyncio.wait_for(
+                self._release_script(keys=self._window_keys, args=[member, *self._release_args]),
+                self.redis_timeout,
+            )
         except _OUTAGE as exc:
             logger.warning("could not release a held rate-limit slot in Redis: %r", exc)
 
@@ -282,17 +320,19 @@ class RedisRateLimiter:
             self._acquire(keys=keys, args=[member, *self._window_args, hold_us])
         )
         try:
-            wait = await asyncio.shield(call)
+            # A frozen Redis must not hold us: past the timeout the script is abandoned (a
+            # token it may still grant is counted against us: over-counting is the safe side).
+            wait = await asyncio.wait_for(asyncio.shield(call), self.redis_timeout)
+        except asyncio.TimeoutError as exc:
+            call.cancel()
+            return self._fallback_grant(exc, granted)
         except asyncio.CancelledError:
             # The script may have granted us a token we will never use: give it back.
             self._orphans.add(call)
             call.add_done_callback(lambda done: self._refund_if_granted(done, member))
             raise
         except _OUTAGE as exc:
-            delay = self._outage(exc)
-            if delay == 0.0:
-                granted.append("")
-            return delay
+            return self._fallback_grant(exc, granted)
         self._recovered()
         micros = int(wait)
         if micros == 0:
@@ -315,9 +355,16 @@ class RedisRateLimiter:
             async with self.redis.pipeline(transaction=True) as pipe:
                 for key in self._window_keys:
                     pipe.zrem(key, member)
-                await pipe.execute()
+                await asyncio.wait_for(pipe.execute(), self.redis_timeout)
         except _OUTAGE as exc:
             logger.warning("could not return an unused rate-limit token to Redis: %r", exc)
+
+    def _fallback_grant(self, exc: BaseException, granted: list[str]) -> float:
+        """An outage while asking: the local decision, a grant recorded as held nowhere."""
+        delay = self._outage(exc)
+        if delay == 0.0:
+            granted.append("")  # nothing to release in Redis for this slot
+        return delay
 
     def _outage(self, exc: BaseException) -> float:
         """Redis is unreachable: raise (closed) or ask the local limiter (open)."""
@@ -361,7 +408,10 @@ class RedisRateLimiter:
             "others:" + secrets.token_hex(6) + ":",
         ]
         try:
-            await self._observe(keys=[self._pause_key, self._window_keys[seen.window]], args=args)
+            await asyncio.wait_for(
+                self._observe(keys=[self._pause_key, self._window_keys[seen.window]], args=args),
+                self.redis_timeout,
+            )
         except _OUTAGE as exc:
             logger.warning("could not record the server's rate-limit state in Redis: %r", exc)
 

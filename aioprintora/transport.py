@@ -13,19 +13,27 @@ counting time spent queued in the rate limiter, which is throttling the caller a
 Rate-limit slots: a limiter with ``hold``/``release`` (both of ours) keeps the attempt's slot
 occupied until its response has arrived, then charges it for one period from then. The server
 saw the request no later than that, so its copy of the window always expires first.
+
+Queueing has bounds of its own: a wait the limiter already knows exceeds ``max_server_wait``
+fails at once, and ``max_queue_wait`` (off by default) caps the time queued per attempt; both
+raise :class:`~aioprintora.errors.RateLimitError` without sending. The body is read within
+``max_response_size`` (see :mod:`aioprintora._body`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 from yarl import URL
 
+from . import errors
+from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
 from ._sansio import Answer, decipher_response
 from .retry import transport_failure
 
@@ -89,16 +97,35 @@ class Transport:
     Args:
         limiter: the rate limiter every attempt waits for (None: none).
         clock: the client's clock (the limiter's queue time, the wall time of an answer).
-        closed: whether the client was closed (a call cut off by ``close()`` is reported so).
+        closed: whether the client was closed (a call cut off by ``aclose()`` is reported so).
+        max_response_size: bytes an answer may have once decompressed.
+        max_server_wait: a limiter wait known to be longer fails at once (limiters that take
+            ``max_wait``, as ours do).
+        max_queue_wait: seconds an attempt may queue in the limiter (None: no bound).
     """
 
-    def __init__(self, limiter: Limiter | None, clock: Clock, closed: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        limiter: Limiter | None,
+        clock: Clock,
+        closed: Callable[[], bool],
+        *,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        max_server_wait: float | None = None,
+        max_queue_wait: float | None = None,
+    ) -> None:
         self.limiter = limiter
         self._clock = clock
         self._closed = closed
-        hold = getattr(limiter, "hold", None)
-        self._hold = hold if hold is not None else getattr(limiter, "acquire", None)
+        self._max_response_size = max_response_size
+        self._max_queue_wait = max_queue_wait
+        take = getattr(limiter, "hold", None)
+        take = take if take is not None else getattr(limiter, "acquire", None)
         self._release: Callable[..., None] | None = getattr(limiter, "release", None)
+        # Limiters of your own may not take ``max_wait``; ours do.
+        if take is not None and max_server_wait is not None and _takes_max_wait(take):
+            take = functools.partial(take, max_wait=max_server_wait)
+        self._hold: Callable[[], Awaitable[Any]] | None = take
 
     async def send(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
@@ -114,7 +141,7 @@ class Transport:
         else:
             clock = self._clock
             queued_from = clock.monotonic()
-            slot = await hold()
+            slot = await (hold() if self._max_queue_wait is None else self._bounded(hold))
             state.queued += clock.monotonic() - queued_from
             try:
                 status, headers, body = await self._exchange(session, request, state)
@@ -129,6 +156,17 @@ class Transport:
         return decipher_response(
             status, headers, body, method=request.method, url=request.url, now=self._clock.time()
         )
+
+    async def _bounded(self, hold: Callable[[], Awaitable[Any]]) -> Any:
+        """``hold()``, given up after ``max_queue_wait`` (a cancelled wait takes nothing)."""
+        try:
+            return await asyncio.wait_for(hold(), self._max_queue_wait)
+        except asyncio.TimeoutError:
+            raise errors.RateLimitError(
+                f"queued in the rate limiter for max_queue_wait ({self._max_queue_wait:g} s); "
+                "the request was not sent",
+                status_code=429,
+            ) from None
 
     async def _exchange(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
@@ -149,7 +187,7 @@ class Transport:
                 timeout=_budget(budget),
             )
             try:
-                body = await response.read()  # the one place that reads a body
+                body = await read_capped(response, self._max_response_size)  # the one read
             except BaseException:
                 response.close()
                 raise
@@ -200,3 +238,10 @@ def make_session(pool_size: int) -> aiohttp.ClientSession:
     """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's total."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
     return aiohttp.ClientSession(connector=connector, timeout=NO_TIMEOUT, raise_for_status=False)
+
+
+def _takes_max_wait(take: Callable[..., Any]) -> bool:
+    try:
+        return "max_wait" in inspect.signature(take).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return False

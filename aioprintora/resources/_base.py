@@ -56,7 +56,7 @@ def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T
     try:
         return build(data)
     except Exception as exc:  # cattrs raises ClassValidationError groups, TypeError, ValueError...
-        excerpt = json.dumps(data, default=str)[: errors.APIError.BODY_EXCERPT]
+        excerpt = _excerpt(data)
         raise errors.MalformedResponseError(
             f"the answer does not match the documented shape ({_reason(exc)})",
             status_code=200,
@@ -64,6 +64,13 @@ def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T
             method=method,
             url=path,
         ) from exc
+
+
+def _excerpt(data: Any) -> str:
+    try:
+        return json.dumps(data, default=str)[: errors.APIError.BODY_EXCERPT]
+    except (RecursionError, ValueError):  # nested too deeply to re-encode
+        return repr(type(data))
 
 
 def _reason(exc: BaseException) -> str:

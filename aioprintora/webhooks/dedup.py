@@ -4,8 +4,10 @@ A receiver *claims* an event's key before running the user's callback. Exactly o
 claimant gets :attr:`ClaimState.ACQUIRED`; the others see ``IN_PROGRESS`` (answer non-2xx so
 Printora tries again later) or ``DONE`` (answer 2xx without running anything). After the callback
 succeeds the claimant *commits* (the key is remembered for ``ttl``); when it fails it *releases*,
-so the sender's retry is processed instead of being swallowed as a duplicate. A claim that is
-neither committed nor released (the process died) lapses after ``lease``.
+so the sender's retry is processed instead of being swallowed as a duplicate. While the callback
+runs, :func:`keep_claimed` renews the claim every third of its ``lease``, so a callback slower
+than the lease is not run a second time by a redelivery arriving meanwhile; only a claim whose
+worker died (nobody renews it) lapses after ``lease``.
 
 :class:`MemoryDedupStore` serves one process; ``RedisDedupStore`` (in ``redis_dedup``) shares
 the marks between workers.
@@ -13,11 +15,14 @@ the marks between workers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
@@ -31,7 +36,10 @@ __all__ = [
     "DedupStore",
     "MemoryDedupStore",
     "dedup_key_string",
+    "keep_claimed",
 ]
+
+log = logging.getLogger("aioprintora.webhooks")
 
 #: How long a processed event is remembered: longer than Printora's ~4.5 h retry schedule, with
 #: room for manual resends.
@@ -74,6 +82,36 @@ class DedupStore(Protocol):
         ...
 
 
+@contextlib.asynccontextmanager
+async def keep_claimed(store: DedupStore, claim: Claim) -> AsyncIterator[None]:
+    """Renew ``claim`` while the body runs, when the store can (it has ``renew``/``lease``).
+
+    Args:
+        store: the store the claim came from.
+        claim: an acquired claim.
+    """
+    renew = getattr(store, "renew", None)
+    lease = getattr(store, "lease", None)
+    if renew is None or not lease or claim.state is not ClaimState.ACQUIRED:
+        yield
+        return
+    task = asyncio.ensure_future(_renew_forever(renew, claim, lease / 3))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _renew_forever(renew: Callable[[Claim], object], claim: Claim, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await renew(claim)  # type: ignore[misc]  # an async method, checked by getattr
+        except Exception:  # the store is unreachable: the claim may lapse, the callback goes on
+            log.warning("could not renew the dedup claim on %s", claim.key, exc_info=True)
+
+
 def dedup_key_string(key: tuple[str, str]) -> str:
     """``(session_id, event)`` as one store key, e.g. ``10:order.paid:sess_x1y2z3``.
 
@@ -111,7 +149,7 @@ class MemoryDedupStore:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._ttl = _seconds(ttl)
-        self._lease = _seconds(lease)
+        self.lease = _seconds(lease)
         self._max = max_entries
         self._clock = clock
         # key -> (token, expires_at); token "" means committed.
@@ -132,6 +170,10 @@ class MemoryDedupStore:
         """Forget ``claim.key`` if this claim still holds it."""
         self.release_now(claim)
 
+    async def renew(self, claim: Claim) -> None:
+        """Extend ``claim``'s lease from now, if it still holds the key."""
+        self.renew_now(claim)
+
     # The synchronous core: no await inside, so a claim is atomic on the event loop.
 
     def claim_now(self, key: str) -> Claim:
@@ -141,7 +183,7 @@ class MemoryDedupStore:
         if entry is not None and entry[1] > now:
             return Claim(key, ClaimState.DONE if entry[0] == "" else ClaimState.IN_PROGRESS)
         token = secrets.token_hex(8)
-        self._entries[key] = (token, now + self._lease)
+        self._entries[key] = (token, now + self.lease)
         self._entries.move_to_end(key)
         self._evict(now)
         return Claim(key, ClaimState.ACQUIRED, token)
@@ -152,6 +194,12 @@ class MemoryDedupStore:
         self._entries[claim.key] = ("", self._clock() + self._ttl)
         self._entries.move_to_end(claim.key)
         self._evict(self._clock())
+
+    def renew_now(self, claim: Claim) -> None:
+        """:meth:`renew` without the coroutine."""
+        entry = self._entries.get(claim.key)
+        if entry is not None and entry[0] == claim.token and claim.token:
+            self._entries[claim.key] = (claim.token, self._clock() + self.lease)
 
     def release_now(self, claim: Claim) -> None:
         """:meth:`release` without the coroutine."""

@@ -20,7 +20,7 @@ import attrs
 import cattrs
 
 from aioprintora._convert import structure
-from aioprintora.errors import WebhookPayloadError
+from aioprintora.errors import WebhookPayloadError, hide_secrets
 from aioprintora.models import EventType, Model, OrderStatus
 
 from .signature import check_timestamp, verify_signature
@@ -150,7 +150,8 @@ def _decode(payload: bytes) -> Any:
 def _format_leaf(exc: BaseException, type_: type | None) -> str:
     """cattrs' wording, plus the validator's own reason when it has one."""
     text = cattrs.v.format_exception(exc, type_)
-    if type_ is None and str(exc):
+    # A structure hook's ValueError (e.g. a non-finite amount) says why, like a validator's.
+    if str(exc) and (type_ is None or type(exc) is ValueError):
         text += f" ({str(exc)[:80]})"
     return text
 
@@ -232,6 +233,7 @@ def construct_event(
         WebhookSignatureError: bad or missing signature (``WebhookTimestampError`` for replay).
         WebhookPayloadError: correctly signed, but not an event we can read.
     """
+    hide_secrets(*((secret,) if isinstance(secret, str) else secret))  # out of every error text
     verify_signature(payload, signature, secret)
     event = parse_event(payload)
     if tolerance is not None:

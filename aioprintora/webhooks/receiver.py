@@ -36,6 +36,7 @@ from aioprintora.webhooks.dedup import (
     DedupStore,
     MemoryDedupStore,
     dedup_key_string,
+    keep_claimed,
 )
 from aioprintora.webhooks.events import WebhookEvent, construct_event
 from aioprintora.webhooks.signature import normalize_secrets
@@ -138,7 +139,8 @@ class WebhookReceiver:
         if claim.state is ClaimState.IN_PROGRESS:
             return Outcome(409, {"error": "in_progress"}, event)
         try:
-            await self.callback(event)
+            async with keep_claimed(self.store, claim):  # a slow callback keeps its claim
+                await self.callback(event)
         except BaseException as exc:
             # Give the key back so the sender's retry runs the callback again; cancellation too.
             await self._release(claim, key)
