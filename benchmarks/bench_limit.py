@@ -15,8 +15,8 @@ possible run, one burst per period, ``(calls / L - 1) × P``, divided by the run
 the first call to the last answer) and as the server sees it (the same over the span from the
 first accepted request's arrival to the last's), the 429s the *server* sent, and the calls that
 failed. The sandbox runs in a child process (``benchmarks/_limit_proc.py``). Median of
-``--runs`` runs with the lowest and highest. With a Redis on 127.0.0.1:6379 (or ``--redis URL``) the
-``RedisRateLimiter`` is measured the same way.
+``--runs`` runs with the lowest and highest. With ``redis-server`` installed (a private one is
+started) or ``--redis URL``, the ``RedisRateLimiter`` is measured the same way.
 """
 
 from __future__ import annotations
@@ -144,9 +144,12 @@ async def _redis_up(url: str) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _redis(url: str) -> AsyncIterator[str | None]:
-    """The Redis at ``url`` if it answers, else a private ``redis-server``, else None."""
-    if await _redis_up(url):
+async def _redis(url: str | None) -> AsyncIterator[str | None]:
+    """The Redis at ``url`` if given and it answers, else a private ``redis-server``, else None.
+
+    Not the shared 127.0.0.1:6379 by default: on a shared machine another test run may stop it.
+    """
+    if url is not None and await _redis_up(url):
         yield url
         return
     server = shutil.which("redis-server")
@@ -180,7 +183,7 @@ async def _redis(url: str) -> AsyncIterator[str | None]:
         await proc.wait()
 
 
-async def measure(runs: int, window: Window, redis_url: str) -> dict[str, Any]:
+async def measure(runs: int, window: Window, redis_url: str | None) -> dict[str, Any]:
     """Samples: ``{"<limiter> / <algorithm>": [{"rate", "server_429s", "failed"}, ...]}``."""
     async with _redis(redis_url) as url:
         return await _measure(runs, window, url)
@@ -212,6 +215,8 @@ def report(data: dict[str, Any]) -> str:
         at_server = [r["server_rate"] for r in results]
         rejected = [r["server_429s"] for r in results]
         failed = [r["failed"] for r in results]
+        if sum(failed):  # a rate over calls that failed means nothing
+            rates = at_server = [math.nan]
         rows.append(
             [
                 algorithm,
@@ -243,7 +248,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--period", type=float, default=1.0)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis", default=None, help="a Redis URL (default: start one)")
     parser.add_argument("--json", type=Path, default=None, help="write the raw samples here")
     args = parser.parse_args()
     data = asyncio.run(measure(args.runs, Window(args.limit, args.period), args.redis))
