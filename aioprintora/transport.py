@@ -20,14 +20,15 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 from yarl import URL
 
 from ._sansio import Answer, decipher_response
-from .retry import transport_failure
+from .hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, emit
+from .retry import AttemptError, transport_failure
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -49,6 +50,9 @@ class CallState:
     started: float
     queued: float = 0.0
     attempts: int = 0
+    #: The client's hooks and the call they see (empty / None: no hooks, no hook objects made).
+    hooks: tuple[Hooks, ...] = ()
+    call: CallInfo | None = None
 
     def elapsed(self) -> float:
         """Seconds spent on the call, not counting the rate limiter's queue."""
@@ -69,15 +73,21 @@ class CallState:
 class Request:
     """What every attempt of a call sends, byte for byte."""
 
-    __slots__ = ("body", "headers", "method", "url")
+    __slots__ = ("body", "headers", "method", "proxy", "url")
 
     def __init__(
-        self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None = None
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        proxy: URL | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.proxy = proxy
 
     def __repr__(self) -> str:  # headers left out: they carry the API key
         return f"<Request {self.method} {self.url}>"
@@ -108,6 +118,8 @@ class Transport:
         Raises:
             aioprintora.retry.AttemptError: no whole response (connect failure, drop, timeout).
         """
+        if state.hooks:
+            return await self._send_observed(session, request, state)
         hold, release = self._hold, self._release
         if hold is None:  # no limiter
             status, headers, body = await self._exchange(session, request, state)
@@ -130,6 +142,47 @@ class Transport:
             status, headers, body, method=request.method, url=request.url, now=self._clock.time()
         )
 
+    async def _send_observed(
+        self, session: aiohttp.ClientSession, request: Request, state: CallState
+    ) -> Answer:
+        """:meth:`send` with the hooks told of the limiter's wait and of the attempt."""
+        hooks, call, clock = state.hooks, state.call, self._clock
+        hold, release = self._hold, self._release
+        slot: Any = None
+        if hold is not None:
+            paused = getattr(self.limiter, "paused", None)
+            reason = "server pause" if paused is not None and paused() else "window full"
+            queued_from = clock.monotonic()
+            slot = await hold()
+            waited = clock.monotonic() - queued_from
+            state.queued += waited
+            if waited >= _NOTICEABLE_WAIT:
+                emit(hooks, "on_rate_limit_wait", call, RateLimitWait(waited, reason))
+        attempt = AttemptInfo(state.attempts + 1)
+        emit(hooks, "on_request", call, attempt)
+        started = clock.monotonic()
+        try:
+            status, headers, body = await self._exchange(session, request, state)
+        except BaseException as exc:
+            if release is not None and hold is not None:
+                release(slot)
+            attempt.duration = clock.monotonic() - started
+            attempt.error = exc.error if isinstance(exc, AttemptError) else exc
+            emit(hooks, "on_response", call, attempt)
+            raise
+        if hold is not None:
+            if release is not None:
+                release(slot, status, headers)
+            else:
+                await self.limiter.observe(status, headers)  # type: ignore[union-attr]
+        answer = decipher_response(
+            status, headers, body, method=request.method, url=request.url, now=clock.time()
+        )
+        attempt.duration = clock.monotonic() - started
+        attempt.status_code, attempt.headers, attempt.error = status, headers, answer.error
+        emit(hooks, "on_response", call, attempt)
+        return answer
+
     async def _exchange(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
     ) -> tuple[int, Mapping[str, str], bytes]:
@@ -147,6 +200,7 @@ class Transport:
                 headers=request.headers,
                 middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
                 timeout=_budget(budget),
+                proxy=request.proxy,
             )
             try:
                 body = await response.read()  # the one place that reads a body
@@ -163,6 +217,10 @@ class Transport:
             if failure is None:
                 raise
             raise failure from exc
+
+
+#: Shorter limiter waits are the cost of asking it, not throttling: not reported to hooks.
+_NOTICEABLE_WAIT = 0.001
 
 
 class _Sealed(Exception):  # noqa: N818 - never escapes this module
