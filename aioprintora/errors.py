@@ -23,7 +23,7 @@
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
 Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short ``body``
-excerpt, the response ``headers``, ``method`` and ``url``. No exception text ever contains the
+excerpt, the response ``headers``, ``request_id``, ``method`` and ``url``. No exception text ever contains the
 API key or the webhook secret: neither is ever passed to an exception.
 """
 
@@ -100,6 +100,11 @@ class APIError(PrintoraError):
         self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.method = method
         self.url = url
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's id of the failed request (``X-Request-Id``, else ``Request-Id``)."""
+        return self.headers.get("X-Request-Id") or self.headers.get("Request-Id") or None
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method else ""
