@@ -287,11 +287,6 @@ class PrintoraClient:
         self._pool.closed = True
         session, self._pool.session = self._pool.session, None
         if session is not None and self._pool.owned:
-            loop = self._pool.loop
-            if loop is not None and loop.is_closed():
-                # The pool's loop is gone (asyncio.run ended): its sockets died with it.
-                session.detach()
-                return
             await session.close()
 
     async def __aenter__(self) -> PrintoraClient:

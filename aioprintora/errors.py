@@ -23,8 +23,8 @@
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
 Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short ``body``
-excerpt, the response ``headers``, ``request_id``, ``method`` and ``url``. No exception text ever contains the
-API key or the webhook secret: neither is ever passed to an exception.
+excerpt, the response ``headers``, ``request_id``, ``method`` and ``url``. No exception text
+ever contains the API key or the webhook secret: neither is ever passed to an exception.
 """
 
 from __future__ import annotations
