@@ -21,8 +21,8 @@ from aioprintora.ratelimit import RateLimiter, Window
 from aioprintora.response import RawResponse
 
 from .conftest import API_KEY, FAST_RETRY
-from .test_public_api import ORDER_WIRE
 from .scripted import ScriptedServer, fail, ok
+from .test_public_api import ORDER_WIRE
 
 SESSION_ID = "0b9c3f3e-5a55-4c43-9d2b-9f1a3c1f0a11"
 SESSION = {
@@ -333,10 +333,12 @@ def scripted_thread_server() -> Iterator[str]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            # No kept-alive socket: it would die unclosed with the first loop (a user's too).
+            self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 
