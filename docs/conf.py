@@ -29,6 +29,9 @@ PUBLIC_MODULES = (
     "aioprintora.webhooks",
     "aioprintora.webhooks.fastapi_receiver",
     "aioprintora.sandbox",
+    "aioprintora.hooks",
+    "aioprintora.response",
+    "aioprintora.otel",
 )
 
 project = "aioprintora"
