@@ -82,7 +82,7 @@ napoleon_use_ivar = True  # an ``Attributes:`` section must not document a field
 _FOREIGN = sorted(
     sys.stdlib_module_names
     | {"aiohttp", "attr", "attrs", "backoff", "cattrs", "fastapi", "multidict", "redis"}
-    | {"starlette", "yarl"}
+    | {"opentelemetry", "starlette", "yarl"}
 )
 nitpicky = True
 nitpick_ignore_regex = [
