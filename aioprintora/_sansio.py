@@ -151,6 +151,8 @@ class Answer(NamedTuple):
     error: errors.APIError | None = None
     #: Seconds the server asked us to wait before trying again (unsuccessful answers only).
     wait: float | None = None
+    #: The response's headers (successful answers; an error carries its own).
+    headers: Mapping[str, str] | None = None
 
 
 def decipher_response(
@@ -174,12 +176,13 @@ def decipher_response(
     """
     if 200 <= status < 300:
         try:
-            return Answer(status, _payload(status, body, _parse(body), method=method, url=url))
+            data = _payload(status, body, _parse(body), method=method, url=url)
+            return Answer(status, data, headers=headers)
         except errors.MalformedResponseError as malformed:
             return Answer(status, None, malformed)
     parsed = _parse(body)
     if status == 409 and _is_replay(status, parsed):
-        return Answer(status, parsed["data"])
+        return Answer(status, parsed["data"], headers=headers)
     wait = server_wait(status, headers, now)
     error = _error(status, headers, body, parsed, method=method, url=url, retry_after=wait)
     if isinstance(error, errors.RateLimitError) and wait is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 import attrs
@@ -17,7 +18,10 @@ from yarl import URL
 from . import _sansio, errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE
 from ._logging import configure_from_env
+from ._proxy import ProxyChooser
 from .clock import SYSTEM_CLOCK, Clock
+from .hooks import CallInfo, Hooks, emit
+from .response import RAW, RawResponse
 from .retry import RetryMiddleware, RetryPolicy, is_idempotent
 from .transport import CallState, Request, Transport, make_session
 
@@ -30,6 +34,13 @@ if TYPE_CHECKING:
     from .resources.webhook_logs import WebhookLogs
 
 __all__ = ["DEFAULT_RATE_LIMIT", "PrintoraClient"]
+
+T = TypeVar("T")
+logger = logging.getLogger("aioprintora")
+
+#: Headers ``extra_headers`` may not set: the key is the client's, the others are per request.
+_RESERVED_HEADERS = frozenset({"authorization", "content-type", "content-length", "host"})
+_RESERVED_HEADERS |= {"idempotency-key"}
 
 
 class _Sentinel:
@@ -66,6 +77,7 @@ class _Options:
     retry: RetryPolicy
     max_queue_wait: float | None = None
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+    extra_headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(eq=False)
@@ -76,6 +88,10 @@ class _Pool:
     owned: bool
     limiter: Limiter | None
     closed: bool = False
+    #: The loop the session was made in (a pool cannot move between loops).
+    loop: asyncio.AbstractEventLoop | None = None
+    #: Proxies from the environment, for our own session only (None: none set, or yours).
+    proxy: ProxyChooser | None = None
 
 
 class PrintoraClient:
@@ -105,6 +121,14 @@ class PrintoraClient:
             bound. A wait the limiter knows exceeds ``retry.max_server_wait`` fails at once.
         max_response_size: bytes an answer may have once decompressed (default 16 MiB);
             longer ones raise :class:`~aioprintora.errors.ResponseTooLargeError`.
+        hooks: :class:`~aioprintora.hooks.Hooks` told of every attempt, retry and rate-limit
+            wait (metrics, tracing: :class:`~aioprintora.otel.OpenTelemetryHooks`).
+        allow_insecure_http: allow a plain ``http://`` ``base_url`` on a host other than
+            loopback (a sandbox in docker-compose); default ``$PRINTORA_ALLOW_INSECURE_HTTP``
+            (``1``). The API key then crosses the network in clear: a warning is logged.
+
+    Our own connection pool honours ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` (read when it
+    is made) but never ``.netrc``.
     """
 
     def __init__(
@@ -123,6 +147,8 @@ class PrintoraClient:
         clock: Clock | None = None,
         max_queue_wait: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        hooks: Sequence[Hooks] = (),
+        allow_insecure_http: bool | None = None,
     ) -> None:
         configure_from_env()
         key = api_key if api_key is not None else os.environ.get("PRINTORA_API_KEY")
@@ -132,7 +158,12 @@ class PrintoraClient:
             # CR/LF would split the Authorization header; the message must not show the key.
             raise ValueError("the API key contains whitespace or control characters")
         self._key = _Secret(key)
-        self.base_url = _base_url(base_url, environment)
+        if allow_insecure_http is None:
+            allow_insecure_http = os.environ.get("PRINTORA_ALLOW_INSECURE_HTTP", "") == "1"
+        self.base_url = _base_url(base_url, environment, allow_insecure=allow_insecure_http)
+        self._hooks = tuple(hooks)
+        if not all(isinstance(hook, Hooks) for hook in self._hooks):
+            raise TypeError("hooks must be aioprintora.hooks.Hooks instances")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if pool_size < 1:
@@ -203,12 +234,23 @@ class PrintoraClient:
         max_retries: int | None = None,
         deadline: float | None = _UNSET,
         max_queue_wait: float | None = _UNSET,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> PrintoraClient:
         """A client sharing this one's pool and limiter, with other timeout or retry settings.
 
         Example: ``await client.with_options(max_retries=0).orders.list()``, or
         ``client.with_options(max_queue_wait=2.0)`` for a web handler that would rather fail
         in 2 s than queue behind a busy rate limiter.
+
+        Args:
+            timeout: seconds one attempt may take.
+            max_retries: retries after the first attempt.
+            deadline: seconds the whole call may take (``None``: no deadline).
+            max_queue_wait: seconds one attempt may queue in the rate limiter (``None``: no
+                bound).
+            extra_headers: sent on every request of the new client, added to this one's;
+                ``Authorization``, ``Content-Type``, ``Content-Length``, ``Host`` and
+                ``Idempotency-Key`` are the SDK's and raise ValueError here.
         """
         clone = object.__new__(PrintoraClient)
         clone.__dict__.update(
@@ -227,11 +269,18 @@ class PrintoraClient:
             raise ValueError("timeout must be positive")
         queue = self._options.max_queue_wait if max_queue_wait is _UNSET else max_queue_wait
         _check_bounds(queue, self._options.max_response_size)
+        headers = dict(self._options.extra_headers)
+        if extra_headers:
+            reserved = sorted(k for k in extra_headers if k.lower() in _RESERVED_HEADERS)
+            if reserved:
+                raise ValueError(f"extra_headers cannot set {', '.join(reserved)}")
+            headers.update(extra_headers)
         clone._options = attrs.evolve(
             self._options,
             timeout=timeout or self._options.timeout,
             retry=retry,
             max_queue_wait=queue,
+            extra_headers=headers,
         )
         clone._retry = clone._build_retry()
         clone._transport = clone._build_transport()
@@ -249,12 +298,22 @@ class PrintoraClient:
         return self._pool.closed
 
     def _session(self) -> aiohttp.ClientSession:
-        if self._pool.closed:
+        pool = self._pool
+        if pool.closed:
             raise RuntimeError("this PrintoraClient is closed; create a new one")
-        if self._pool.session is None:
-            asyncio.get_running_loop()  # a pool belongs to the loop it was made in
-            self._pool.session = make_session(self._pool_size)
-        return self._pool.session
+        loop = asyncio.get_running_loop()
+        if pool.session is None:
+            if pool.owned:
+                pool.session = make_session(self._pool_size)
+                pool.proxy = ProxyChooser() or None
+            else:
+                raise RuntimeError("this PrintoraClient's session was taken away")
+            pool.loop = loop
+        elif pool.loop is None:
+            pool.loop = loop  # a session of yours: the loop it is first used in
+        elif pool.loop is not loop:
+            raise RuntimeError(_OTHER_LOOP)
+        return pool.session
 
     async def aclose(self) -> None:
         """Release the connection pool (a session passed in by you is left open).
@@ -299,20 +358,27 @@ class PrintoraClient:
         method: str,
         path: str,
         *,
+        operation: str,
+        parse: Callable[[Any], T],
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
-    ) -> Any:
-        """Send one API call through the retry middleware; the decoded ``data`` of the answer."""
+    ) -> T:
+        """Send one API call through the retry middleware; ``parse`` of the answer's ``data``.
+
+        Under a ``with_raw_response`` twin it returns a :class:`RawResponse` instead, whose
+        ``parse()`` runs ``parse`` (the one code path of a method and its twin).
+        """
         session = self._session()
         # Left set in the caller's task: errors built from this answer later are scrubbed too.
         errors.hide_secrets(self._key.reveal())
         url = _url(self.base_url, path, tuple(params.items()) if params else ())
         # Per request, not per session: a session passed in by the caller gets them too.
         headers = {
-            "Authorization": f"Bearer {self._key.reveal()}",
             "User-Agent": _user_agent(),
             "Accept": "application/json",
+            **self._options.extra_headers,
+            "Authorization": f"Bearer {self._key.reveal()}",
         }
         body = None
         if json is not None:
@@ -320,8 +386,9 @@ class PrintoraClient:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        request = Request(method, url, headers, body)
-        retry, send = self._retry, self._transport.send
+        proxy = self._pool.proxy
+        request = Request(method, url, headers, body, proxy(url) if proxy else None)
+        retry, send, hooks = self._retry, self._transport.send, self._hooks
         state = CallState(
             retry.timeout, retry.policy.deadline, self._clock.monotonic, self._clock.monotonic()
         )
@@ -329,7 +396,29 @@ class PrintoraClient:
         async def attempt(state: CallState) -> _sansio.Answer:
             return await send(session, request, state)
 
-        return await retry.run(state, attempt, method, is_idempotent(method, headers))
+        idempotent = is_idempotent(method, headers)
+        if hooks:
+            state.hooks, state.call = hooks, CallInfo(operation, method, url)
+            emit(hooks, "on_call_start", state.call)
+            try:
+                answer = await retry.run(state, attempt, method, idempotent)
+            except BaseException as exc:
+                emit(hooks, "on_call_end", state.call, exc)
+                raise
+            emit(hooks, "on_call_end", state.call, None)
+        else:
+            answer = await retry.run(state, attempt, method, idempotent)
+        if RAW.get():
+            data = answer.data
+            raw = RawResponse(
+                answer.status,
+                answer.headers or {},
+                lambda: parse(data),
+                arrived=self._clock.time(),
+                attempts=state.attempts,
+            )
+            return raw  # type: ignore[return-value]  # noqa: RET504 - the twin casts it back
+        return parse(answer.data)
 
 
 def _url(base: URL, path: str, query: tuple[tuple[str, str | int], ...]) -> URL:
@@ -353,7 +442,14 @@ def _user_agent() -> str:
     return f"aioprintora/{__version__}"
 
 
-def _base_url(base_url: str | None, environment: str) -> URL:
+_OTHER_LOOP = (
+    "this PrintoraClient was first used in another event loop (e.g. an earlier asyncio.run()); "
+    "a client's connection pool belongs to one loop: create the client inside the loop that "
+    "uses it (in your async main), or run all its calls under one asyncio.run()"
+)
+
+
+def _base_url(base_url: str | None, environment: str, *, allow_insecure: bool = False) -> URL:
     raw = base_url or os.environ.get("PRINTORA_BASE_URL")
     if raw is None:
         if environment not in _sansio.ENVIRONMENTS:
@@ -363,9 +459,14 @@ def _base_url(base_url: str | None, environment: str) -> URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
     if url.scheme == "http" and not _sansio.is_loopback(url):
-        raise ValueError(
-            f"refusing to send the API key over plain http to {url.host}: use https "
-            "(plain http is allowed only to a loopback host such as the local sandbox)"
+        if not allow_insecure:
+            raise ValueError(
+                f"refusing to send the API key over plain http to {url.host}: use https "
+                "(plain http is allowed only to a loopback host such as the local sandbox, "
+                "or with allow_insecure_http=True / PRINTORA_ALLOW_INSECURE_HTTP=1)"
+            )
+        logger.warning(
+            "allow_insecure_http: the API key is sent in clear over plain http to %s", url.host
         )
     # A trailing slash makes URL.join keep the base's path (e.g. a proxy prefix).
     return url if url.path.endswith("/") else url.with_path(url.path + "/")

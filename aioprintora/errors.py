@@ -24,12 +24,12 @@
         └── WebhookPayloadError        signed, but not a webhook event we can read
 
 Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short ``body``
-excerpt, the response ``headers``, ``method`` and ``url``. No exception text ever contains the
-API key or the webhook secret, even when a server or proxy echoes them back: the client
-registers its key (and :func:`~aioprintora.webhooks.construct_event` its secrets) with
-:func:`hide_secrets`, and every exception replaces them with ``<redacted>`` in its message, body
-excerpt, headers and url as it is built, before any log line or traceback can show them. A
-secret cut off at the end of the body excerpt is redacted too.
+excerpt, the response ``headers``, ``request_id``, ``method`` and ``url``. No exception text
+ever contains the API key or the webhook secret, even when a server or proxy echoes them back:
+the client registers its key (and :func:`~aioprintora.webhooks.construct_event` its secrets)
+with :func:`hide_secrets`, and every exception replaces them with ``<redacted>`` in its message,
+body excerpt, headers and url as it is built, before any log line or traceback can show them.
+A secret cut off at the end of the body excerpt is redacted too.
 """
 
 from __future__ import annotations
@@ -144,6 +144,11 @@ class APIError(PrintoraError):
         )
         self.method = method
         self.url = scrub(url)
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's id of the failed request (``X-Request-Id``, else ``Request-Id``)."""
+        return self.headers.get("X-Request-Id") or self.headers.get("Request-Id") or None
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method else ""

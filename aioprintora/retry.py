@@ -38,7 +38,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import attrs
@@ -47,6 +47,7 @@ import backoff
 from . import errors
 from ._sansio import server_wait
 from .clock import SYSTEM_CLOCK, Clock
+from .hooks import RetryEvent, emit
 
 if TYPE_CHECKING:
     from ._sansio import Answer
@@ -170,7 +171,7 @@ class RetryMiddleware:
     """The outer layer of the request path: runs attempts until success or the policy says stop.
 
     It raises the SDK's own exceptions for every failure (HTTP errors included), with
-    ``attempts`` set, and returns the payload of the successful answer.
+    ``attempts`` set, and returns the successful answer.
 
     Args:
         policy: what is retried and how long.
@@ -194,8 +195,10 @@ class RetryMiddleware:
             backoff.full_jitter if rng is None else (lambda ceiling: rng.uniform(0, ceiling))
         )
 
-    async def run(self, state: CallState, attempt: Attempt, method: str, idempotent: bool) -> Any:
-        """Run ``attempt`` until it succeeds or may not be retried; the successful payload.
+    async def run(
+        self, state: CallState, attempt: Attempt, method: str, idempotent: bool
+    ) -> Answer:
+        """Run ``attempt`` until it succeeds or may not be retried; the successful answer.
 
         Args:
             state: the call's clock and counters (created by the caller, passed to each attempt).
@@ -212,12 +215,14 @@ class RetryMiddleware:
             except AttemptError as failed:
                 error: errors.PrintoraError = failed.error
                 cause = failed.__cause__
+                reason = failed.kind
                 retryable = should_retry(policy, idempotent=idempotent, failure=failed.kind)
                 wait = None
             else:
                 if answer.error is None:
-                    return answer.data
+                    return answer
                 error, wait = answer.error, answer.wait
+                reason = f"HTTP {answer.status}"
                 retryable = should_retry(policy, idempotent=idempotent, status=answer.status)
                 if wait is not None and wait > policy.max_server_wait:
                     retryable = False  # the caller is better served by the reset time
@@ -244,4 +249,7 @@ class RetryMiddleware:
                 state.attempts,
                 delay,
             )
+            if state.hooks:
+                event = RetryEvent(state.attempts, delay, reason, error)
+                emit(state.hooks, "on_retry", state.call, event)
             await self.clock.sleep(delay)

@@ -35,7 +35,8 @@ from yarl import URL
 from . import errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
 from ._sansio import Answer, decipher_response
-from .retry import transport_failure
+from .hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, emit
+from .retry import AttemptError, transport_failure
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -57,6 +58,9 @@ class CallState:
     started: float
     queued: float = 0.0
     attempts: int = 0
+    #: The client's hooks and the call they see (empty / None: no hooks, no hook objects made).
+    hooks: tuple[Hooks, ...] = ()
+    call: CallInfo | None = None
 
     def elapsed(self) -> float:
         """Seconds spent on the call, not counting the rate limiter's queue."""
@@ -77,15 +81,21 @@ class CallState:
 class Request:
     """What every attempt of a call sends, byte for byte."""
 
-    __slots__ = ("body", "headers", "method", "url")
+    __slots__ = ("body", "headers", "method", "proxy", "url")
 
     def __init__(
-        self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None = None
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        proxy: URL | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.proxy = proxy
 
     def __repr__(self) -> str:  # headers left out: they carry the API key
         return f"<Request {self.method} {self.url}>"
@@ -130,32 +140,57 @@ class Transport:
     async def send(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
     ) -> Answer:
-        """One attempt: its classified answer.
+        """One attempt: its classified answer (hooks, when the call has any, are told of it).
 
         Raises:
             aioprintora.retry.AttemptError: no whole response (connect failure, drop, timeout).
         """
-        hold, release = self._hold, self._release
-        if hold is None:  # no limiter
+        hold, release, hooks = self._hold, self._release, state.hooks
+        slot: Any = None
+        if hold is not None:
+            slot = await self._queue(hold, state)
+        attempt: AttemptInfo | None = None
+        if hooks:
+            attempt = AttemptInfo(state.attempts + 1)
+            emit(hooks, "on_request", state.call, attempt)
+            started = self._clock.monotonic()
+        try:
             status, headers, body = await self._exchange(session, request, state)
-        else:
-            clock = self._clock
-            queued_from = clock.monotonic()
-            slot = await (hold() if self._max_queue_wait is None else self._bounded(hold))
-            state.queued += clock.monotonic() - queued_from
-            try:
-                status, headers, body = await self._exchange(session, request, state)
-            except BaseException:
-                if release is not None:
-                    release(slot)  # no response: the slot counts one period from now
-                raise
+        except BaseException as exc:
+            if release is not None and hold is not None:
+                release(slot)  # no response: the slot counts one period from now
+            if attempt is not None:
+                attempt.duration = self._clock.monotonic() - started
+                attempt.error = exc.error if isinstance(exc, AttemptError) else exc
+                emit(hooks, "on_response", state.call, attempt)
+            raise
+        if hold is not None:
             if release is not None:  # with the slot: the limiter knows when the request left
                 release(slot, status, headers)
             else:
                 await self.limiter.observe(status, headers)  # type: ignore[union-attr]
-        return decipher_response(
+        answer = decipher_response(
             status, headers, body, method=request.method, url=request.url, now=self._clock.time()
         )
+        if attempt is not None:
+            attempt.duration = self._clock.monotonic() - started
+            attempt.status_code, attempt.headers, attempt.error = status, headers, answer.error
+            emit(hooks, "on_response", state.call, attempt)
+        return answer
+
+    async def _queue(self, hold: Callable[[], Awaitable[Any]], state: CallState) -> Any:
+        """Wait for the limiter's slot; the time is the call's queue time (and a hook event)."""
+        clock, hooks = self._clock, state.hooks
+        if hooks:
+            paused = getattr(self.limiter, "paused", None)
+            reason = "server pause" if paused is not None and paused() else "window full"
+        queued_from = clock.monotonic()
+        slot = await (hold() if self._max_queue_wait is None else self._bounded(hold))
+        waited = clock.monotonic() - queued_from
+        state.queued += waited
+        if hooks and waited >= _NOTICEABLE_WAIT:
+            emit(hooks, "on_rate_limit_wait", state.call, RateLimitWait(waited, reason))
+        return slot
 
     async def _bounded(self, hold: Callable[[], Awaitable[Any]]) -> Any:
         """``hold()``, given up after ``max_queue_wait`` (a cancelled wait takes nothing)."""
@@ -185,6 +220,7 @@ class Transport:
                 headers=request.headers,
                 middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
                 timeout=_budget(budget),
+                proxy=request.proxy,
             )
             try:
                 body = await read_capped(response, self._max_response_size)  # the one read
@@ -201,6 +237,10 @@ class Transport:
             if failure is None:
                 raise
             raise failure from exc
+
+
+#: Shorter limiter waits are the cost of asking it, not throttling: not reported to hooks.
+_NOTICEABLE_WAIT = 0.001
 
 
 class _Sealed(Exception):  # noqa: N818 - never escapes this module

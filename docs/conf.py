@@ -29,6 +29,9 @@ PUBLIC_MODULES = (
     "aioprintora.webhooks",
     "aioprintora.webhooks.fastapi_receiver",
     "aioprintora.sandbox",
+    "aioprintora.hooks",
+    "aioprintora.response",
+    "aioprintora.otel",
 )
 
 project = "aioprintora"
@@ -79,7 +82,7 @@ napoleon_use_ivar = True  # an ``Attributes:`` section must not document a field
 _FOREIGN = sorted(
     sys.stdlib_module_names
     | {"aiohttp", "attr", "attrs", "backoff", "cattrs", "fastapi", "multidict", "redis"}
-    | {"starlette", "yarl"}
+    | {"opentelemetry", "starlette", "yarl"}
 )
 nitpicky = True
 nitpick_ignore_regex = [

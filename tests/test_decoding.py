@@ -85,7 +85,7 @@ def test_items_of_another_shape_fall_back_per_item() -> None:
     assert orders[1].status == "refunded"  # unknown status kept as a str
     assert orders[1].created_at == datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)
     assert orders[2].created_at == datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)
-    assert orders[3].partnership_history_id == "s"
+    assert orders[3].session_id == "s"
     assert orders == [structure(i, Order) for i in items]
 
 

@@ -30,22 +30,35 @@ class Resource:
         params: Mapping[str, str | int],
         items_key: str,
         item_type: type[T],
+        operation: str,
     ) -> Page[T]:
         """GET one page of a listing and decode it."""
         limit, offset = int(params["limit"]), int(params["offset"])
-        data = await self._client._request("GET", path, params=params)
-        page = decode(
-            data,
-            lambda d: parse_page(d, items_key, item_type, limit=limit, offset=offset),
-            method="GET",
-            path=path,
-        )
 
         async def fetch_offset(following: int) -> Page[T]:
             # Same filters and page size: ``page.next_page()`` for walking pages by hand.
-            return await self._page(path, {**params, "offset": following}, items_key, item_type)
+            following_params = {**params, "offset": following}
+            return await self._page(path, following_params, items_key, item_type, operation)
 
-        return attrs.evolve(page, fetch_offset=fetch_offset)
+        def parse(data: Any) -> Page[T]:
+            page = decode(
+                data,
+                lambda d: parse_page(d, items_key, item_type, limit=limit, offset=offset),
+                method="GET",
+                path=path,
+            )
+            return attrs.evolve(page, fetch_offset=fetch_offset)
+
+        return await self._client._request(
+            "GET", path, params=params, operation=operation, parse=parse
+        )
+
+
+def decoder(model: type[T], *, method: str, path: str) -> Callable[[Any], T]:
+    """``parse`` for a request whose data is one ``model``."""
+    from .._convert import structure
+
+    return lambda data: decode(data, lambda d: structure(d, model), method=method, path=path)
 
 
 def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from .. import _validate as check
 from ..models import Order, OrderStatus, Page
 from ..pagination import PageIterator, Pager
+from ..response import to_raw_response
 from ._base import Resource
 
-__all__ = ["Orders", "order_params"]
+__all__ = ["Orders", "OrdersWithRawResponse", "order_params"]
 
 PATH = "api/v1/partners/orders"
 
@@ -36,7 +39,13 @@ class Orders(Resource):
             limit: page size, 1–100.
             offset: how many orders to skip.
         """
-        return await self._page(PATH, order_params(status, limit, offset), "orders", Order)
+        params = order_params(status, limit, offset)
+        return await self._page(PATH, params, "orders", Order, "orders.list")
+
+    @cached_property
+    def with_raw_response(self) -> OrdersWithRawResponse:
+        """The same methods, returning the :class:`~aioprintora.response.RawResponse`."""
+        return OrdersWithRawResponse(self)
 
     def pages(
         self,
@@ -79,3 +88,10 @@ class Orders(Resource):
                 status=status, page_size=page_size, max_items=max_items, read_ahead=read_ahead
             )
         )
+
+
+class OrdersWithRawResponse:
+    """``client.orders.with_raw_response``: ``await ....list()`` -> ``RawResponse[Page[Order]]``."""
+
+    def __init__(self, orders: Orders) -> None:
+        self.list = to_raw_response(orders.list)

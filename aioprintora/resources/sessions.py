@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
-from .._convert import structure, unstructure
+from .._convert import unstructure
 from ..models import Session, SessionToken, UserData
-from ._base import Resource, decode
+from ..response import to_raw_response
+from ._base import Resource, decoder
 
 if TYPE_CHECKING:
     from ..bulk import BatchResult, ProgressCallback, SessionRequest
     from ..store import StoreLike
 
-__all__ = ["Sessions", "build_session_body"]
+__all__ = ["Sessions", "SessionsWithRawResponse", "build_session_body"]
 
 PATH = "api/v1/partner-session"
 
@@ -101,20 +103,29 @@ class Sessions(Resource):
         key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
         if not isinstance(key, str) or not key or len(key) > 255:
             raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
-        data = await self._client._request("POST", PATH, json=body, idempotency_key=key)
-        return decode(data, lambda d: structure(d, Session), method="POST", path=PATH)
+        parse = decoder(Session, method="POST", path=PATH)
+        return await self._client._request(
+            "POST", PATH, json=body, idempotency_key=key, operation="sessions.create", parse=parse
+        )
 
     async def get(self, session_id: str) -> Session:
         """The session's details (status, URLs, the order once checked out)."""
         path = f"{PATH}/{check.uuid_str('session_id', session_id)}"
-        data = await self._client._request("GET", path)
-        return decode(data, lambda d: structure(d, Session), method="GET", path=path)
+        parse = decoder(Session, method="GET", path=path)
+        return await self._client._request("GET", path, operation="sessions.get", parse=parse)
 
     async def validate_token(self, token: str) -> SessionToken:
         """Whether a session token (the end of ``redirect_url``) is still usable."""
         path = f"{PATH}/by-token/{check.path_segment('token', token)}"
-        data = await self._client._request("GET", path)
-        return decode(data, lambda d: structure(d, SessionToken), method="GET", path=path)
+        parse = decoder(SessionToken, method="GET", path=path)
+        return await self._client._request(
+            "GET", path, operation="sessions.validate_token", parse=parse
+        )
+
+    @cached_property
+    def with_raw_response(self) -> SessionsWithRawResponse:
+        """The same methods, returning the :class:`~aioprintora.response.RawResponse`."""
+        return SessionsWithRawResponse(self)
 
     async def create_many(
         self,
@@ -176,3 +187,12 @@ class Sessions(Resource):
             journal=journal,
             progress_interval=progress_interval,
         )
+
+
+class SessionsWithRawResponse:
+    """``client.sessions.with_raw_response``: ``create``, ``get``, ``validate_token``."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.create = to_raw_response(sessions.create)
+        self.get = to_raw_response(sessions.get)
+        self.validate_token = to_raw_response(sessions.validate_token)

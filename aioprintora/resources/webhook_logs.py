@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from .. import _validate as check
-from .._convert import structure
 from ..models import EventType, Page, WebhookDelivery, WebhookLog, WebhookStatus
 from ..pagination import PageIterator, Pager
-from ._base import Resource, decode
+from ..response import to_raw_response
+from ._base import Resource, decoder
 
-__all__ = ["WebhookLogs", "log_params"]
+__all__ = ["WebhookLogs", "WebhookLogsWithRawResponse", "log_params"]
 
 PATH = "api/v1/partners/webhook-logs"
 # The spec lists these four for resend; order.cancelled is not among them.
@@ -53,7 +55,7 @@ class WebhookLogs(Resource):
             offset: how many entries to skip.
         """
         params = log_params(status, event_type, limit, offset)
-        return await self._page(PATH, params, "logs", WebhookLog)
+        return await self._page(PATH, params, "logs", WebhookLog, "webhook_logs.list")
 
     def pages(
         self,
@@ -115,11 +117,29 @@ class WebhookLogs(Resource):
             raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}
         body["eventType"] = event
-        data = await self._client._request("POST", f"{PATH}/resend", json=body)
-        return decode(data, lambda d: structure(d, WebhookDelivery), method="POST", path=PATH)
+        parse = decoder(WebhookDelivery, method="POST", path=PATH)
+        return await self._client._request(
+            "POST", f"{PATH}/resend", json=body, operation="webhook_logs.resend", parse=parse
+        )
 
     async def retry(self, webhook_log_id: str) -> WebhookDelivery:
         """Retry an existing delivery (the same log entry); "sent" if it already succeeded."""
         path = f"{PATH}/{check.path_segment('webhook_log_id', webhook_log_id)}/retry"
-        data = await self._client._request("POST", path)
-        return decode(data, lambda d: structure(d, WebhookDelivery), method="POST", path=path)
+        parse = decoder(WebhookDelivery, method="POST", path=path)
+        return await self._client._request(
+            "POST", path, operation="webhook_logs.retry", parse=parse
+        )
+
+    @cached_property
+    def with_raw_response(self) -> WebhookLogsWithRawResponse:
+        """The same methods, returning the :class:`~aioprintora.response.RawResponse`."""
+        return WebhookLogsWithRawResponse(self)
+
+
+class WebhookLogsWithRawResponse:
+    """``client.webhook_logs.with_raw_response``: ``list``, ``resend``, ``retry``."""
+
+    def __init__(self, webhook_logs: WebhookLogs) -> None:
+        self.list = to_raw_response(webhook_logs.list)
+        self.resend = to_raw_response(webhook_logs.resend)
+        self.retry = to_raw_response(webhook_logs.retry)

@@ -42,9 +42,12 @@ from aioprintora import (
     __version__,
 )
 from aioprintora.bulk import BatchResult, Progress, SessionRequest
+from aioprintora.hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, RetryEvent
+from aioprintora.otel import OpenTelemetryHooks
 from aioprintora.pagination import PageIterator, Pager, PaginationStats
 from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
+from aioprintora.response import RateLimitStatus, RawResponse
 from aioprintora.sandbox import OrderRecord, Partner, Sandbox, SessionRecord, WebhookLogRecord
 from aioprintora.sync import OrderSync
 from aioprintora.webhooks import (
@@ -371,3 +374,44 @@ async def sandbox() -> None:
 
 def run() -> None:
     asyncio.run(sandbox())
+
+
+# -- issue 11: raw responses, hooks, OpenTelemetry, extra headers --------------------------------
+
+
+class _Timings(Hooks):
+    def on_response(self, call: CallInfo, attempt: AttemptInfo) -> None:
+        seconds: float = attempt.duration
+        status: int | None = attempt.status_code
+        operation: str = call.operation
+        print(operation, status, seconds)
+
+    def on_retry(self, call: CallInfo, event: RetryEvent) -> None:
+        wait: float = event.wait
+        reason: str = event.reason
+        print(wait, reason)
+
+    def on_rate_limit_wait(self, call: CallInfo, event: RateLimitWait) -> None:
+        print(event.wait, event.reason)
+
+
+async def raw_responses() -> None:
+    async with PrintoraClient(hooks=[_Timings(), OpenTelemetryHooks()]) as client:
+        raw: RawResponse[Page[Order]] = await client.orders.with_raw_response.list(limit=5)
+        status: int = raw.status_code
+        request_id: str | None = raw.request_id
+        limits: RateLimitStatus | None = raw.rate_limit
+        if limits is not None:
+            reset: datetime | None = limits.reset
+            print(reset, limits.remaining)
+        page: Page[Order] = raw.parse()
+        got: RawResponse[Session] = await client.sessions.with_raw_response.get("x")
+        session: Session = got.parse()
+        sent: RawResponse[WebhookDelivery] = await client.webhook_logs.with_raw_response.retry("w")
+        tagged: PrintoraClient = client.with_options(extra_headers={"X-Tenant": "t1"})
+        print(status, request_id, page, session, sent, tagged)
+        try:
+            await client.orders.list()
+        except APIError as err:
+            rid: str | None = err.request_id
+            print(rid)
