@@ -27,7 +27,7 @@ Every :class:`APIError` carries ``status_code``, ``code``, ``message``, a short 
 excerpt, the response ``headers``, ``request_id``, ``method`` and ``url``. No exception text
 ever contains the API key or the webhook secret, even when a server or proxy echoes them back:
 the client registers its key (and :func:`~aioprintora.webhooks.construct_event` its secrets)
-with :func:`hide_secrets`, and every exception replaces them with ``<redacted>`` in its message,
+with ``hide_secrets``, and every exception replaces them with ``<redacted>`` in its message,
 body excerpt, headers and url as it is built, before any log line or traceback can show them.
 A secret cut off at the end of the body excerpt is redacted too.
 """

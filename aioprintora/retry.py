@@ -26,8 +26,8 @@ is, never jittered; a server-directed wait above ``max_server_wait`` raises
 :class:`~aioprintora.errors.RateLimitError` at once instead of sleeping; no retry is started whose
 sleep would pass the call's ``deadline``.
 
-The middleware (:class:`RetryMiddleware`) runs attempts that hand it an already classified
-:class:`~aioprintora._sansio.Answer` (or raise :class:`AttemptError`); its waits come from
+The middleware (``RetryMiddleware``) runs attempts that hand it an already classified
+``Answer`` (or raise ``AttemptError``); its waits come from
 backoff's ``expo`` generator and ``full_jitter``, slept through the client's
 :class:`~aioprintora.clock.Clock`, so a test on a virtual clock sees every sleep it takes.
 """

@@ -26,6 +26,7 @@ PUBLIC_MODULES = (
     "aioprintora.ratelimit",
     "aioprintora.ratelimit_bucket",
     "aioprintora.ratelimit_redis",
+    "aioprintora.clock",
     "aioprintora.webhooks",
     "aioprintora.webhooks.fastapi_receiver",
     "aioprintora.sandbox",
