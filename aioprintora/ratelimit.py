@@ -114,7 +114,8 @@ class SlotLimiter(Limiter, Protocol):
         """End a slot taken by :meth:`hold`, with its response (never raises, never waits).
 
         ``status`` and ``headers`` are the response's (None when the attempt got none): the
-        limiter reconciles with them as :meth:`Limiter.observe` would, knowing when the request left.
+        limiter reconciles with them as :meth:`Limiter.observe` would, knowing when the
+        request left.
         """
 
 
