@@ -181,11 +181,14 @@ def parse_event(payload: bytes | bytearray | memoryview | str | Mapping[str, Any
         raise WebhookPayloadError(f"webhook body must be a JSON object, not {type(data).__name__}")
     # "raw" is ours, not a wire field: a body that happens to carry one must not clash with it.
     fields = {key: value for key, value in data.items() if key != "raw"}
-    if not (_text(fields.get("sessionId")) or _text(fields.get("session_id"))):
-        fallback = _session_from_data(fields)
-        if fallback is None:
-            raise WebhookPayloadError("webhook body has no 'sessionId' string")
-        fields["sessionId"] = fallback
+    # The first non-empty spelling is the session id; an empty one beside it must not win.
+    session = next(
+        (fields[k] for k in ("sessionId", "session_id") if _text(fields.get(k))), None
+    ) or _session_from_data(fields)
+    if session is None:
+        raise WebhookPayloadError("webhook body has no 'sessionId' string")
+    fields.pop("session_id", None)
+    fields["sessionId"] = session
     if not _text(fields.get("event")):
         raise WebhookPayloadError("webhook body has no 'event' string")
     try:

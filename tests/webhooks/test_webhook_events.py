@@ -170,3 +170,22 @@ def test_construct_event_replay_window() -> None:
         construct_event(body, sig, SECRET, tolerance=60, now=lambda: sent - timedelta(minutes=2))
     # Off by default: a years-old event still parses.
     assert construct_event(body, sig, SECRET).timestamp == sent
+
+
+def test_an_empty_spelling_beside_a_real_session_id_does_not_win() -> None:
+    # Found by the near-miss property test: {"session_id": "x", "sessionId": ""} gave ''.
+    for payload in (
+        {
+            "session_id": "x",
+            "sessionId": "",
+            "event": "order.paid",
+            "timestamp": "2026-01-30T10:40:00Z",
+        },
+        {
+            "sessionId": "x",
+            "session_id": "",
+            "event": "order.paid",
+            "timestamp": "2026-01-30T10:40:00Z",
+        },
+    ):
+        assert parse_event(json.dumps(payload).encode()).session_id == "x"
