@@ -140,4 +140,36 @@ MUTANTS: tuple[Mutant, ...] = (
         "    expires_at: datetime | str | None = None\n    creator_id: str | None = None\n",
         ("tests/test_model_round_trips.py",),
     ),
+    # -- hostile servers (issue 12) and the held slots (issue 9) --------------------------------
+    Mutant(
+        "a known long limiter wait is slept through instead of refused",
+        "aioprintora/ratelimit.py",
+        "    if wait <= max_wait or math.isinf(wait):\n        return wait\n",
+        "    return wait\n",
+        (
+            "tests/hostile/test_waits.py::test_a_long_429_pause_fails_later_calls_fast_without_sending",
+            "tests/hostile/test_waits.py::test_an_exhausted_day_window_fails_fast",
+        ),
+    ),
+    Mutant(
+        "an echoed API key is kept in error texts",
+        "aioprintora/errors.py",
+        "    for secret in _SECRETS.get():\n",
+        "    for secret in ():\n",
+        ("tests/hostile/test_secrets.py",),
+    ),
+    Mutant(
+        "the response size cap is not applied to a body of announced length",
+        "aioprintora/_body.py",
+        "        if length > cap:\n",
+        "        if False:\n",
+        ("tests/hostile/test_bodies.py::test_the_cap_is_configurable",),
+    ),
+    Mutant(
+        "a slot is charged from the send, not held until the answer",
+        "aioprintora/transport.py",
+        '        take = getattr(limiter, "hold", None)\n',
+        "        take = None\n",
+        ("tests/test_virtual_clock.py::test_the_default_limiter_waits_on_the_clients_clock",),
+    ),
 )
