@@ -57,7 +57,13 @@ def _int(value: Any, default: int) -> int:
 
 
 def parse_page(
-    data: Any, items_key: str, item_type: type[T], *, limit: int, offset: int
+    data: Any,
+    items_key: str,
+    item_type: type[T],
+    *,
+    limit: int,
+    offset: int,
+    fetch_offset: Callable[[int], Awaitable[Page[T]]] | None = None,
 ) -> Page[T]:
     """Build a :class:`Page` from a decoded listing body.
 
@@ -97,6 +103,7 @@ def parse_page(
     return Page(
         items=items,
         pagination=Pagination(total, page_limit, page_offset, has_more, total_reported=reported),
+        fetch_offset=fetch_offset,
     )
 
 

@@ -6,8 +6,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
-
 from .. import errors
 from ..models import Page
 from ..pagination import parse_page
@@ -41,13 +39,14 @@ class Resource:
             return await self._page(path, following_params, items_key, item_type, operation)
 
         def parse(data: Any) -> Page[T]:
-            page = decode(
+            return decode(
                 data,
-                lambda d: parse_page(d, items_key, item_type, limit=limit, offset=offset),
+                lambda d: parse_page(
+                    d, items_key, item_type, limit=limit, offset=offset, fetch_offset=fetch_offset
+                ),
                 method="GET",
                 path=path,
             )
-            return attrs.evolve(page, fetch_offset=fetch_offset)
 
         return await self._client._request(
             "GET", path, params=params, operation=operation, parse=parse
