@@ -52,6 +52,7 @@ def structure_list(items: list[Any], cls: type[T]) -> list[T]:
     if fast is None:
         return [structure(item, cls) for item in items]
     _SEEN_TIMES.clear()
+    _SEEN_AMOUNTS.clear()
     out: list[T] = []
     append = out.append
     for item in items:
@@ -73,6 +74,29 @@ def _hook(tp: Any) -> Callable[[Any, Any], Any]:
 #: sharing one is safe): an order's ``createdAt`` and ``updatedAt`` are often the same text.
 #: Emptied at the start of every page, so it never holds more than one page's worth.
 _SEEN_TIMES: dict[str, datetime] = {}
+
+
+#: Amount texts seen in the page being decoded (``Decimal`` is immutable too): prices repeat.
+_SEEN_AMOUNTS: dict[str, Decimal] = {}
+
+
+def _decimal_fast(slow: Callable[[Any, Any], Any]) -> Callable[[str], Decimal]:
+    """Amount text to ``Decimal`` with the general hook's checks; what it refuses, the hook
+    refuses with its own error."""
+    seen = _SEEN_AMOUNTS
+    low, high = -MAX_AMOUNT_EXPONENT, MAX_AMOUNT_EXPONENT
+
+    def to_decimal(value: str) -> Decimal:
+        try:
+            amount = Decimal(value)
+        except ArithmeticError:  # InvalidOperation: not a number
+            return slow(value, Decimal)  # type: ignore[no-any-return]
+        if not amount.is_finite() or not low <= amount.adjusted() <= high:
+            return slow(value, Decimal)  # type: ignore[no-any-return]
+        seen[value] = amount
+        return amount
+
+    return to_decimal
 
 
 def _datetime_fast(slow: Callable[[Any, Any], Any]) -> Callable[[Any], datetime]:
@@ -119,11 +143,15 @@ def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
     otherwise = f"(None if v is None else {slow})" if optional else slow
     if inner is Decimal:
         # JSON yields only finite Decimals (NaN/Infinity come as floats, to the slow hook), but
-        # their exponent may be absurd: those go to the hook too, which refuses them.
+        # their exponent may be absurd: those go to the hook too, which refuses them. Amounts
+        # sent as text ([drift]: ``"34.50"``) are parsed here, once per distinct text a page.
         env["_Decimal"] = Decimal
+        env["_seen_amount"] = _SEEN_AMOUNTS.get
+        env[f"_a_{name}"] = _decimal_fast(_hook(Decimal))
         return (
             f"v if v.__class__ is _Decimal and -{MAX_AMOUNT_EXPONENT} <= v.adjusted() "
-            f"<= {MAX_AMOUNT_EXPONENT} else {otherwise}"
+            f"<= {MAX_AMOUNT_EXPONENT} else (_seen_amount(v) or _a_{name}(v)) "
+            f"if v.__class__ is str else {otherwise}"
         )
     if inner in _EXACT:
         env[f"_x_{name}"] = inner

@@ -421,9 +421,11 @@ class PrintoraClient:
         return parse(answer.data)
 
 
+@functools.lru_cache(maxsize=256)
 def _url(base: URL, path: str, query: tuple[tuple[str, str | int], ...]) -> URL:
-    """The request URL. The join is cached (an SDK has a handful of paths); the query is not:
-    a walk asks for every offset once, and a cache of those would grow with the listing."""
+    """The request URL, cached: a repeated call (a poll, a status check) reuses one ``URL``,
+    whose parts aiohttp reads on every request (yarl computes each once per object). A walk
+    asks for every offset once: the cache is bounded, so memory stays flat."""
     url = _join(base, path)
     if query:
         url = url.with_query({k: str(v) for k, v in query})
