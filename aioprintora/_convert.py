@@ -18,6 +18,7 @@ Every rule lives here, registered once; the models stay plain attrs classes.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 import types
@@ -52,7 +53,10 @@ def snake(name: str) -> str:
     return _CAMEL_HUMP.sub(r"_\1", name).lower()
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)  # one decoder: json.loads builds one per call
+#: JSON numbers with a fraction or exponent, as exact ``Decimal``. Prices repeat across a
+#: listing (and across pages): a small bounded cache of the texts seen parses each once.
+_decimal = functools.lru_cache(maxsize=256)(Decimal)
+_DECODER = json.JSONDecoder(parse_float=_decimal)  # one decoder: json.loads builds one per call
 
 
 def loads(text: str | bytes) -> Any:

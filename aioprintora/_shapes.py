@@ -13,6 +13,7 @@ path does not take, goes through the general path (which also raises the usual e
 from __future__ import annotations
 
 import functools
+import operator
 import sys
 import types
 import typing
@@ -51,14 +52,17 @@ def structure_list(items: list[Any], cls: type[T]) -> list[T]:
     )
     if fast is None:
         return [structure(item, cls) for item in items]
-    _SEEN_TIMES.clear()
     _SEEN_AMOUNTS.clear()
+    try:
+        return [fast(item) for item in items]  # the common case: one shape, every value taken
+    except Exception:  # noqa: S110 - another shape somewhere, or a value only the general path takes
+        pass
     out: list[T] = []
     append = out.append
     for item in items:
         try:
             append(fast(item))
-        except Exception:  # another shape, or a value only the general path handles
+        except Exception:  # this item: the general path (which raises the usual errors)
             append(structure(item, cls))
     return out
 
@@ -70,13 +74,8 @@ def _hook(tp: Any) -> Callable[[Any, Any], Any]:
     return converter._structure_func.dispatch(tp)  # type: ignore[misc,call-arg]  # cattrs < 24
 
 
-#: Timestamps seen in the page being decoded, shared by every field (datetimes are immutable, so
-#: sharing one is safe): an order's ``createdAt`` and ``updatedAt`` are often the same text.
+#: Amount texts seen in the page being decoded (``Decimal`` is immutable): prices repeat.
 #: Emptied at the start of every page, so it never holds more than one page's worth.
-_SEEN_TIMES: dict[str, datetime] = {}
-
-
-#: Amount texts seen in the page being decoded (``Decimal`` is immutable too): prices repeat.
 _SEEN_AMOUNTS: dict[str, Decimal] = {}
 
 
@@ -99,24 +98,8 @@ def _decimal_fast(slow: Callable[[Any, Any], Any]) -> Callable[[str], Decimal]:
     return to_decimal
 
 
-def _datetime_fast(slow: Callable[[Any, Any], Any]) -> Callable[[Any], datetime]:
-    """ISO text through ``fromisoformat`` (3.11+ reads ``Z``), anything else the general hook."""
-    parse = datetime.fromisoformat
-    seen = _SEEN_TIMES
-
-    def to_datetime(value: Any) -> datetime:
-        if value.__class__ is str:
-            try:
-                parsed = parse(value)
-            except ValueError:
-                return slow(value, datetime)  # type: ignore[no-any-return]
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=_UTC)
-            seen[value] = parsed
-            return parsed
-        return slow(value, datetime)  # type: ignore[no-any-return]
-
-    return to_datetime
+#: ``fromisoformat`` reads ``Z`` from 3.11 on; before, ISO text takes the general hook.
+_ISO_Z = sys.version_info >= (3, 11)
 
 
 def _optional(tp: Any) -> tuple[Any, bool]:
@@ -131,16 +114,20 @@ def _optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
-    """A Python expression turning the wire value ``v`` into the field's value."""
+def _field_code(name: str, tp: Any, var: str, env: dict[str, Any], texts: list[str]) -> list[str]:
+    """Statements turning the wire value in ``var`` into the field's value, in ``var``.
+
+    ``texts``: the variable of the item's first datetime, once it has one (an order's
+    ``updatedAt`` is often its ``createdAt``: the text is then parsed once).
+    """
     inner, optional = _optional(tp)
     hook = f"_h_{name}"
     env[hook] = _hook(tp)
     env[f"_t_{name}"] = tp
-    slow = f"{hook}(v, _t_{name})"
+    slow = f"{hook}({var}, _t_{name})"
     enum_cls = _open_enum(inner)
     # The common case is tested first; ``None`` only after it, for optional fields.
-    otherwise = f"(None if v is None else {slow})" if optional else slow
+    otherwise = f"(None if {var} is None else {slow})" if optional else slow
     if inner is Decimal:
         # JSON yields only finite Decimals (NaN/Infinity come as floats, to the slow hook), but
         # their exponent may be absurd: those go to the hook too, which refuses them. Amounts
@@ -148,23 +135,33 @@ def _field_expr(name: str, tp: Any, env: dict[str, Any]) -> str:
         env["_Decimal"] = Decimal
         env["_seen_amount"] = _SEEN_AMOUNTS.get
         env[f"_a_{name}"] = _decimal_fast(_hook(Decimal))
-        return (
-            f"v if v.__class__ is _Decimal and -{MAX_AMOUNT_EXPONENT} <= v.adjusted() "
-            f"<= {MAX_AMOUNT_EXPONENT} else (_seen_amount(v) or _a_{name}(v)) "
-            f"if v.__class__ is str else {otherwise}"
-        )
+        return [
+            f"{var} = {var} if {var}.__class__ is _Decimal and -{MAX_AMOUNT_EXPONENT} <= "
+            f"{var}.adjusted() <= {MAX_AMOUNT_EXPONENT} else (_seen_amount({var}) or "
+            f"_a_{name}({var})) if {var}.__class__ is _str else {otherwise}"
+        ]
     if inner in _EXACT:
         env[f"_x_{name}"] = inner
-        return f"v if v.__class__ is _x_{name} else {otherwise}"
+        return [f"{var} = {var} if {var}.__class__ is _x_{name} else {otherwise}"]
     if enum_cls is not None:
-        env[f"_m_{name}"] = {member.value: member for member in enum_cls}
-        return f"_m_{name}.get(v, v) if v.__class__ is str else {otherwise}"
-    if inner is datetime and sys.version_info >= (3, 11):
-        env["_seen_time"] = _SEEN_TIMES.get
-        env[f"_d_{name}"] = _datetime_fast(_hook(datetime))
-        parse = f"(None if v is None else _d_{name}(v))" if optional else f"_d_{name}(v)"
-        return f"_seen_time(v) or {parse}"  # a datetime is never false
-    return slow
+        env[f"_m_{name}"] = {member.value: member for member in enum_cls}.get
+        return [f"{var} = _m_{name}({var}, {var}) if {var}.__class__ is _str else {otherwise}"]
+    if inner is datetime and _ISO_Z:
+        # Text that ``fromisoformat`` refuses raises here: the item takes the general path,
+        # which reads the other spellings it accepts (or raises the usual error).
+        env["_iso"], env["_UTC"] = datetime.fromisoformat, _UTC
+        parse = [f"{var} = _iso({var})", f"if {var}.tzinfo is None:"]
+        parse.append(f"    {var} = {var}.replace(tzinfo=_UTC)")
+        if texts:  # the item's first datetime is parsed already: its text, when equal, reused
+            first = texts[0]
+            lines = [f"if {var}.__class__ is _str:", f"    if {var} == {first}_text:"]
+            lines += [f"        {var} = {first}", "    else:", *(f"        {p}" for p in parse)]
+            return [*lines, "else:", f"    {var} = {otherwise}"]
+        texts.append(var)
+        lines = [f"if {var}.__class__ is _str:", f"    {var}_text = {var}"]
+        lines += [*(f"    {p}" for p in parse), "else:", f"    {var}_text = None"]
+        return [*lines, f"    {var} = {otherwise}"]
+    return [f"{var} = {slow}"]
 
 
 def _wire_names(cls: type) -> dict[str, tuple[str, bool]]:
@@ -199,11 +196,8 @@ def _settable(cls: type) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=256)
-def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any] | None:
-    """The structure function for items with exactly these keys (None: use the general path)."""
-    if not attrs.has(cls) or len(set(keys)) != len(keys):
-        return None
+def _choose(cls: Any, keys: tuple[str, ...]) -> dict[str, str] | None:
+    """field -> the wire key it is read from (None: the general path decides)."""
     names = _wire_names(cls)
     chosen: dict[str, tuple[str, bool]] = {}  # field -> (wire key, canonical)
     for key in keys:
@@ -216,6 +210,17 @@ def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], 
             if not canonical:
                 continue  # a declared alias loses to a canonical name
         chosen[field] = (key, canonical)
+    return {field: key for field, (key, _) in chosen.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The structure function for items with exactly these keys (None: use the general path)."""
+    if not attrs.has(cls) or len(set(keys)) != len(keys):
+        return None
+    chosen = _choose(cls, keys)
+    if chosen is None:
+        return None
     try:
         hints = typing.get_type_hints(cls)
     except Exception:
@@ -223,16 +228,20 @@ def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], 
     fields = attrs.fields(cls)
     if any(f.name not in chosen and f.default is attrs.NOTHING for f in fields):
         return None  # a required field is missing: the general path raises the usual error
-    env: dict[str, Any] = {"_cls": cls, "_Mismatch": _Mismatch}
+    env: dict[str, Any] = {"_cls": cls, "_Mismatch": _Mismatch, "_str": str}
     lines = ["def structure_shape(d):", f"    if len(d) != {len(keys)}:", "        raise _Mismatch"]
+    # Every key of the shape is read at once (one C call); a missing one raises KeyError, so an
+    # item of the same length with another key of its own takes the general path.
+    variables = [f"v{index}" for index in range(len(keys))]
+    env["_get"] = operator.itemgetter(*keys)
+    unpack = ", ".join(variables) + ("," if len(keys) == 1 else "")
+    lines.append(f"    {unpack} = _get(d)")
     direct = _settable(cls)
     if direct:
         env["_new"] = object.__new__
         lines.append("    o = _new(_cls)")
-    used = {key for key, _ in chosen.values()}
-    # Every other key of the shape must be there too: same length and all keys present is
-    # the same key set, so an item with an alias or unknown key of its own takes the general path.
-    lines.extend(f"    d[{key!r}]" for key in keys if key not in used)
+    var_of = dict(zip(keys, variables, strict=True))
+    texts: list[str] = []
     args = []
     for index, field in enumerate(fields):
         if field.name not in chosen:
@@ -240,14 +249,16 @@ def _shape_fn(cls: Any, keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], 
                 env[f"_default_{index}"] = field.default
                 lines.append(f"    _s_{field.name}(o, _default_{index})")
             continue
-        key = chosen[field.name][0]
-        lines.append(f"    v = d[{key!r}]")
-        expr = _field_expr(field.name, hints[field.name], env)
+        var = var_of[chosen[field.name]]
+        code = _field_code(field.name, hints[field.name], var, env, texts)
+        if direct and len(code) == 1:  # one expression: stored straight into the slot
+            lines.append(f"    _s_{field.name}(o, {code[0].removeprefix(f'{var} = ')})")
+            continue
+        lines.extend(f"    {line}" for line in code)
         if direct:
-            lines.append(f"    _s_{field.name}(o, {expr})")
+            lines.append(f"    _s_{field.name}(o, {var})")
         else:
-            lines.append(f"    a{index} = {expr}")
-            args.append(f"{field.name}=a{index}")
+            args.append(f"{field.name}={var}")
     if direct:
         env.update({f"_s_{f.name}": cls.__dict__[f.name].__set__ for f in fields})
         lines.append("    return o")

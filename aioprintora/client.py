@@ -71,6 +71,23 @@ class _Secret:
         return "<redacted>"
 
 
+class _Headers:
+    """The headers of every request of one client, built once (they carry the key: redacted)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, key: str, extra: Mapping[str, str]) -> None:
+        self.value: Mapping[str, str] = {
+            "User-Agent": _user_agent(),
+            "Accept": "application/json",
+            **extra,
+            "Authorization": f"Bearer {key}",
+        }
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
 @attrs.frozen
 class _Options:
     timeout: float
@@ -187,6 +204,7 @@ class PrintoraClient:
         return RetryMiddleware(self._options.retry, self._options.timeout, clock=self._clock)
 
     def _build_transport(self) -> Transport:
+        self._headers = _Headers(self._key.reveal(), self._options.extra_headers)
         return Transport(
             self._pool.limiter,
             self._clock,
@@ -374,28 +392,23 @@ class PrintoraClient:
         errors.hide_secrets(self._key.reveal())
         url = _url(self.base_url, path, tuple(params.items()) if params else ())
         # Per request, not per session: a session passed in by the caller gets them too.
-        headers = {
-            "User-Agent": _user_agent(),
-            "Accept": "application/json",
-            **self._options.extra_headers,
-            "Authorization": f"Bearer {self._key.reveal()}",
-        }
+        headers = self._headers.value
         body = None
-        if json is not None:
-            body = _sansio.dumps(json)
-            headers["Content-Type"] = "application/json"
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
+        if json is not None or idempotency_key is not None:
+            headers = dict(headers)
+            if json is not None:
+                body = _sansio.dumps(json)
+                headers["Content-Type"] = "application/json"
+            if idempotency_key is not None:
+                headers["Idempotency-Key"] = idempotency_key
         proxy = self._pool.proxy
         request = Request(method, url, headers, body, proxy(url) if proxy else None)
-        retry, send, hooks = self._retry, self._transport.send, self._hooks
+        retry, hooks = self._retry, self._hooks
         state = CallState(
             retry.timeout, retry.policy.deadline, self._clock.monotonic, self._clock.monotonic()
         )
-
-        async def attempt(state: CallState) -> _sansio.Answer:
-            return await send(session, request, state)
-
+        # A partial, not a coroutine of ours around ``send``: one frame less on every resume.
+        attempt = functools.partial(self._transport.send, session, request)
         idempotent = is_idempotent(method, headers)
         if hooks:
             state.hooks, state.call = hooks, CallInfo(operation, method, url)
@@ -421,11 +434,11 @@ class PrintoraClient:
         return parse(answer.data)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=32)
 def _url(base: URL, path: str, query: tuple[tuple[str, str | int], ...]) -> URL:
     """The request URL, cached: a repeated call (a poll, a status check) reuses one ``URL``,
     whose parts aiohttp reads on every request (yarl computes each once per object). A walk
-    asks for every offset once: the cache is bounded, so memory stays flat."""
+    asks for every offset once: the cache is small and bounded, so its memory stays flat."""
     url = _join(base, path)
     if query:
         url = url.with_query({k: str(v) for k, v in query})

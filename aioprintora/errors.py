@@ -77,6 +77,8 @@ def hide_secrets(*values: str) -> None:
         values: API keys or webhook secrets; empty strings are ignored.
     """
     current = _SECRETS.get()
+    if len(values) == 1 and values[0] in current:  # every call of a client: already hidden
+        return
     fresh = tuple(v for v in values if v and v not in current)
     if fresh:
         _SECRETS.set((*fresh, *current)[:_MAX_SECRETS])

@@ -145,7 +145,9 @@ class Transport:
         Raises:
             aioprintora.retry.AttemptError: no whole response (connect failure, drop, timeout).
         """
-        hold, release, hooks = self._hold, self._release, state.hooks
+        # One coroutine from the limiter to the classified answer: every frame between the
+        # caller and aiohttp is resumed at each of the exchange's suspensions.
+        hold, hooks = self._hold, state.hooks
         slot: Any = None
         if hold is not None:
             slot = await self._queue(hold, state)
@@ -154,19 +156,48 @@ class Transport:
             attempt = AttemptInfo(state.attempts + 1)
             emit(hooks, "on_request", state.call, attempt)
             started = self._clock.monotonic()
+        state.attempts += 1
+        budget = state.attempt_budget()
         try:
-            status, headers, body = await self._exchange(session, request, state)
+            try:
+                if budget <= 0:
+                    raise asyncio.TimeoutError
+                # aiohttp's total timeout covers connect, send and the whole body read: the
+                # attempt's budget (cheaper than an asyncio.timeout around the same work).
+                response = await session.request(
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=request.headers,
+                    middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                    timeout=_budget(budget),
+                    proxy=request.proxy,
+                )
+                try:
+                    body = await read_capped(response, self._max_response_size)  # the one read
+                except BaseException:
+                    response.close()
+                    raise
+            except Exception as exc:
+                dropped = exc.dropped if isinstance(exc, _Sealed) else exc
+                failure = transport_failure(
+                    dropped, method=request.method, url=str(request.url), closed=self._closed()
+                )
+                if failure is None:
+                    raise
+                raise failure from dropped
         except BaseException as exc:
-            if release is not None and hold is not None:
-                release(slot)  # no response: the slot counts one period from now
+            if hold is not None and self._release is not None:
+                self._release(slot)  # no response: the slot counts one period from now
             if attempt is not None:
                 attempt.duration = self._clock.monotonic() - started
                 attempt.error = exc.error if isinstance(exc, AttemptError) else exc
                 emit(hooks, "on_response", state.call, attempt)
             raise
+        status, headers = response.status, response.headers
         if hold is not None:
-            if release is not None:  # with the slot: the limiter knows when the request left
-                release(slot, status, headers)
+            if self._release is not None:  # with the slot: the limiter knows when it left
+                self._release(slot, status, headers)
             else:
                 await self.limiter.observe(status, headers)  # type: ignore[union-attr]
         answer = decipher_response(
@@ -202,41 +233,6 @@ class Transport:
                 "the request was not sent",
                 status_code=429,
             ) from None
-
-    async def _exchange(
-        self, session: aiohttp.ClientSession, request: Request, state: CallState
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        state.attempts += 1
-        budget = state.attempt_budget()
-        try:
-            if budget <= 0:
-                raise asyncio.TimeoutError
-            # aiohttp's total timeout covers connect, send and the whole body read: the
-            # attempt's budget (cheaper than an asyncio.timeout around the same work).
-            response = await session.request(
-                request.method,
-                request.url,
-                data=request.body,
-                headers=request.headers,
-                middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
-                timeout=_budget(budget),
-                proxy=request.proxy,
-            )
-            try:
-                body = await read_capped(response, self._max_response_size)  # the one read
-            except BaseException:
-                response.close()
-                raise
-            return response.status, response.headers, body
-        except Exception as exc:
-            if isinstance(exc, _Sealed):
-                exc = exc.dropped
-            failure = transport_failure(
-                exc, method=request.method, url=str(request.url), closed=self._closed()
-            )
-            if failure is None:
-                raise
-            raise failure from exc
 
 
 #: Shorter limiter waits are the cost of asking it, not throttling: not reported to hooks.

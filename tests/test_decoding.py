@@ -97,6 +97,54 @@ def test_values_of_other_types_are_converted_as_the_converter_does() -> None:
     assert orders[0].status is OrderStatus.PAID
 
 
+def test_datetimes_on_the_fast_path_match_the_general_path() -> None:
+    # Same shape for every item, so each goes through one generated function (or, for text
+    # fromisoformat refuses, falls back to the general path for that item alone).
+    texts = [
+        ("2026-01-30T10:40:00Z", "2026-01-30T10:40:00Z"),  # updatedAt is createdAt: reused
+        ("2026-01-30T10:40:00Z", "2026-01-31T08:00:00.5+02:00"),
+        (None, "2026-01-30T10:40:00"),  # naive: UTC
+        ("2026-01-30T10:40:00", None),
+        (" 2026-01-30T10:40:00Z ", "2026-01-30T10:40:00z"),  # only the general path reads these
+    ]
+    items = _wire(
+        [
+            {"id": f"o{i}", "status": "paid", "createdAt": c, "updatedAt": u}
+            for i, (c, u) in enumerate(texts)
+        ]
+    )
+    orders = structure_list(items, Order)
+    assert orders == [structure(item, Order) for item in items]
+    utc = datetime(2026, 1, 30, 10, 40, tzinfo=timezone.utc)
+    assert orders[0].created_at == orders[0].updated_at == utc
+    assert orders[1].updated_at == datetime(2026, 1, 31, 6, 0, 0, 500000, tzinfo=timezone.utc)
+    assert orders[2].created_at is None and orders[2].updated_at == utc
+    assert orders[3].created_at == utc and orders[3].updated_at is None
+    assert orders[4].created_at == orders[4].updated_at == utc
+    assert all(o.created_at is None or o.created_at.tzinfo is not None for o in orders)
+
+
+def test_amounts_as_text_and_numbers_on_the_fast_path() -> None:
+    amounts = ["12.50", "12.50", "0", "1E+3", "-0.01"]
+    items = _wire(
+        [{"id": f"o{i}", "status": "paid", "totalAmount": a} for i, a in enumerate(amounts)]
+    )
+    orders = structure_list(items, Order)
+    assert [o.total_amount for o in orders] == [Decimal(a) for a in amounts]
+    assert str(orders[0].total_amount) == "12.50"  # exact to the text, trailing zero kept
+    assert orders == [structure(item, Order) for item in items]
+    numbers = loads(b'[{"id": "n", "status": "paid", "totalAmount": 19.90}]')
+    assert str(structure_list(numbers, Order)[0].total_amount) == "19.90"
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "1e5000", "12,50", ""])
+def test_amount_texts_that_are_no_amount_fail_the_page(amount: str) -> None:
+    items = _wire([{"id": "a", "status": "paid", "totalAmount": "1.00"}] * 2)
+    items.append({"id": "b", "status": "paid", "totalAmount": amount})
+    with pytest.raises(MalformedResponseError):
+        decode(items, lambda d: structure_list(d, Order), method="GET", path="/x")
+
+
 @pytest.mark.parametrize(
     "bad",
     [

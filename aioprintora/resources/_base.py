@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
@@ -22,15 +22,16 @@ class Resource:
     def __init__(self, client: PrintoraClient) -> None:
         self._client = client
 
-    async def _page(
+    def _page(
         self,
         path: str,
         params: Mapping[str, str | int],
         items_key: str,
         item_type: type[T],
         operation: str,
-    ) -> Page[T]:
-        """GET one page of a listing and decode it."""
+    ) -> Coroutine[Any, Any, Page[T]]:
+        """GET one page of a listing and decode it (the request's coroutine, awaited by the
+        public method: no frame of its own between the caller and the request)."""
         limit, offset = int(params["limit"]), int(params["offset"])
 
         async def fetch_offset(following: int) -> Page[T]:
@@ -48,9 +49,7 @@ class Resource:
                 path=path,
             )
 
-        return await self._client._request(
-            "GET", path, params=params, operation=operation, parse=parse
-        )
+        return self._client._request("GET", path, params=params, operation=operation, parse=parse)
 
 
 def decoder(model: type[T], *, method: str, path: str) -> Callable[[Any], T]:
