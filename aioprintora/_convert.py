@@ -67,7 +67,7 @@ def loads(text: str | bytes) -> Any:
             nested too deeply to parse (a hostile body must not escape as ``RecursionError``).
     """
     if isinstance(text, (bytes, bytearray)):
-        text = text.decode("utf-8-sig" if text[:3] == b"\xef\xbb\xbf" else "utf-8")
+        text = text.decode("utf-8-sig" if text.startswith(b"\xef\xbb\xbf") else "utf-8")
     try:
         return _DECODER.decode(text)
     except RecursionError:

@@ -77,7 +77,7 @@ def _excerpt(body: bytes) -> str:
 
 def _parse(body: bytes) -> Any:
     """Decoded JSON, or ``None`` when the body is empty or not JSON."""
-    if not body.strip():
+    if not body or body.isspace():  # isspace stops at the first other byte: no copy
         return None
     try:
         return loads(body)
@@ -121,7 +121,7 @@ def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str | U
             method=method,
             url=str(url),
         )
-    if isinstance(parsed, Mapping) and "success" in parsed:
+    if (type(parsed) is dict or isinstance(parsed, Mapping)) and "success" in parsed:
         if parsed["success"] is False and not _is_replay(status, parsed):
             raise errors.MalformedResponseError(
                 "a success status with an error envelope",

@@ -78,20 +78,27 @@ def parse_page(
         TypeError, ValueError: the body is not a listing (the caller wraps these).
     """
     meta: Mapping[str, Any]
-    if isinstance(data, list):
+    # ``type(...) is dict`` first: JSON gives dicts, and an ABC check costs several times more.
+    if type(data) is list:
         raw_items, meta = data, {}
-    elif isinstance(data, Mapping):
-        raw_items = data.get(items_key, data.get("items", data.get("data")))
+    elif type(data) is dict or isinstance(data, Mapping):
+        raw_items = data[items_key] if items_key in data else data.get("items", data.get("data"))
         nested = data.get("pagination")
-        meta = nested if isinstance(nested, Mapping) else data
+        meta = nested if type(nested) is dict or isinstance(nested, Mapping) else data
+    elif isinstance(data, list):
+        raw_items, meta = data, {}
     else:
         raise TypeError(f"expected a listing, got {type(data).__name__}")
     if not isinstance(raw_items, list):
         raise TypeError(f"the listing has no {items_key!r} list")
     items = structure_list(raw_items, item_type)
-    page_limit = _int(meta.get("limit"), limit)
-    page_offset = _int(meta.get("offset"), offset)
-    total = _int(meta.get("total"), -1)
+    page_limit, page_offset, total = meta.get("limit"), meta.get("offset"), meta.get("total")
+    if type(page_limit) is not int:
+        page_limit = _int(page_limit, limit)
+    if type(page_offset) is not int:
+        page_offset = _int(page_offset, offset)
+    if type(total) is not int:
+        total = _int(total, -1)
     has_more = meta.get("hasMore", meta.get("has_more"))
     if not isinstance(has_more, bool):
         has_more = (

@@ -74,8 +74,10 @@ class CallState:
 
     def attempt_budget(self) -> float:
         """How long the next attempt may take."""
-        remaining = self.remaining()
-        return self.timeout if remaining is None else max(0.0, min(self.timeout, remaining))
+        if self.deadline is None:
+            return self.timeout
+        remaining = self.deadline - (self.monotonic() - self.started - self.queued)
+        return max(0.0, min(self.timeout, remaining))
 
 
 class Request:
