@@ -7,10 +7,12 @@ Every rule lives here, registered once; the models stay plain attrs classes.
   ``order_id`` for ``id``). Unknown keys are ignored so new server fields never break old clients.
   Unstructuring writes camelCase and leaves out ``None`` optionals.
 - ``str`` enums: an unknown value is kept as a plain ``str`` (fields are typed ``Enum | str``).
-- Money is :class:`~decimal.Decimal`; bodies are parsed with ``parse_float=Decimal`` so the value
-  is exact to the JSON text. ``NaN``, ``Infinity``, ``sNaN`` and exponents beyond
-  :data:`MAX_AMOUNT_EXPONENT` are refused (``ValueError``, so a MalformedResponseError).
-- :func:`loads` turns a body nested too deeply for the parser into ``ValueError`` too.
+- Money is :class:`~decimal.Decimal`; bodies are parsed with every float as a ``Decimal`` (see
+  :mod:`aioprintora._json`) so the value is exact to the JSON text. ``NaN``, ``Infinity``,
+  ``sNaN`` and exponents beyond :data:`MAX_AMOUNT_EXPONENT` are refused (``ValueError``, so a
+  MalformedResponseError).
+- :func:`loads` (from :mod:`aioprintora._json`) turns a body nested too deeply for the parser
+  into ``ValueError`` too.
 - Timestamps are aware :class:`~datetime.datetime` (a trailing ``Z`` works on 3.10 too; a naive
   value is taken as UTC; a number is a unix time).
 """
@@ -18,8 +20,6 @@ Every rule lives here, registered once; the models stay plain attrs classes.
 from __future__ import annotations
 
 import enum
-import functools
-import json
 import re
 import types
 import typing
@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 import attrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
+
+from ._json import loads
 
 __all__ = ["camel", "converter", "loads", "structure", "to_dict", "unstructure"]
 
@@ -51,27 +53,6 @@ _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 def snake(name: str) -> str:
     """``partnershipHistoryId`` -> ``partnership_history_id``."""
     return _CAMEL_HUMP.sub(r"_\1", name).lower()
-
-
-#: JSON numbers with a fraction or exponent, as exact ``Decimal``. Prices repeat across a
-#: listing (and across pages): a small bounded cache of the texts seen parses each once.
-_decimal = functools.lru_cache(maxsize=256)(Decimal)
-_DECODER = json.JSONDecoder(parse_float=_decimal)  # one decoder: json.loads builds one per call
-
-
-def loads(text: str | bytes) -> Any:
-    """Parse JSON (UTF-8 when bytes) with floats as exact :class:`~decimal.Decimal`.
-
-    Raises:
-        ValueError: not JSON (``JSONDecodeError``), not UTF-8 (``UnicodeDecodeError``), or
-            nested too deeply to parse (a hostile body must not escape as ``RecursionError``).
-    """
-    if isinstance(text, (bytes, bytearray)):
-        text = text.decode("utf-8-sig" if text.startswith(b"\xef\xbb\xbf") else "utf-8")
-    try:
-        return _DECODER.decode(text)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
 
 
 # -- scalars -------------------------------------------------------------------------------------
