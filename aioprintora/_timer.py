@@ -10,7 +10,7 @@ its deadline rounded UP to a whole ``tick`` (1 s) of ``loop.time()``, as aiohttp
 above its threshold. Every budget with the same rounded deadline joins one bucket, which owns
 the one ``loop.call_at`` handle of that deadline: entering a budget is a dict lookup and a set
 add, leaving it a set discard. When the bucket's timer fires, every task still inside one of its
-budgets is cancelled and its block raises :class:`TimeoutError`. When the last member leaves
+budgets is cancelled and its block raises ``asyncio.TimeoutError``. When the last member leaves
 first, the handle is cancelled and the bucket dropped, so memory follows the attempts in flight,
 never the attempts made. Budgets of ``coarse_above`` seconds or less keep exact deadlines (a
 bucket each, shared only by an identical deadline).
@@ -19,8 +19,8 @@ Precision: an attempt never times out before its budget, and at most one ``tick`
 loop's own lag) after it: what aiohttp gives today.
 
 As seen from inside the block, a budget behaves as ``asyncio.timeout`` and aiohttp's
-``TimerContext``: the block raises :class:`TimeoutError` (``asyncio.TimeoutError`` is the same
-class on 3.11+) when its time is up; a cancellation from outside propagates as
+``TimerContext``: the block raises :class:`asyncio.TimeoutError` (the builtin :class:`TimeoutError`
+on 3.11+) when its time is up; a cancellation from outside propagates as
 :class:`asyncio.CancelledError`, even one that arrives as the timer fires (``task.cancelling()``
 at enter, ``task.uncancel()`` at exit, as aiohttp does). Python 3.10 has neither, so there, as
 in aiohttp, an outside cancellation that coincides with the timer becomes the TimeoutError.
@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import sys
 from asyncio import AbstractEventLoop, CancelledError, current_task, get_running_loop
+from asyncio import TimeoutError as _TimeoutError  # the builtin on 3.11+, its own class on 3.10
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -170,7 +171,7 @@ class Budget:
         elif math.isnan(seconds):
             raise ValueError("an attempt budget of NaN seconds")
         else:
-            raise TimeoutError
+            raise _TimeoutError
         buckets = timers._buckets
         bucket = buckets.get(when)
         if bucket is None:
@@ -200,9 +201,9 @@ class Budget:
         # CancelledError into TimeoutError unless someone else cancelled the task too.
         if sys.version_info >= (3, 11):
             if self._task.uncancel() <= self._cancelling and exc_type is CancelledError:
-                raise TimeoutError from exc
+                raise _TimeoutError from exc
         elif exc_type is CancelledError:
-            raise TimeoutError from exc
+            raise _TimeoutError from exc
 
     @property
     def when(self) -> float | None:
