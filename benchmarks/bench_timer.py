@@ -14,7 +14,10 @@ turned between batches so cancelled timer handles are purged as in real use), th
   ``TimeoutHandle(loop, 30, ceil_threshold=5)``, ``.start()``, ``.timer()`` entered and left,
   the handle cancelled;
 - the same with ``total=None`` (``start()`` returns None, ``timer()`` a ``TimerNoop``): what
-  aiohttp still spends when the budget is ours.
+  aiohttp still spends when the budget is ours;
+- aiohttp's ``TimerContext`` entered again, as aiohttp does around the wait for the response
+  head and around every wait for body data, and the ``TimerNoop`` it uses instead with
+  ``total=None``.
 
 Nothing here is asserted.
 """
@@ -90,6 +93,21 @@ def _aiohttp(total: float | None) -> Row:
     return run
 
 
+def _aiohttp_reentry(total: float | None) -> Row:
+    async def run(n: int) -> int:
+        tm = TimeoutHandle(asyncio.get_running_loop(), total, ceil_threshold=5)
+        timer = tm.timer()
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            with timer:
+                pass
+        elapsed = time.perf_counter_ns() - t0
+        tm.close()
+        return elapsed
+
+    return run
+
+
 async def _time(row: Row, n: int) -> float:
     """ns per iteration over ``n`` iterations, in batches with a loop turn between them."""
     total = 0
@@ -109,6 +127,8 @@ async def _measure(n: int, rounds: int) -> list[tuple[str, float]]:
         rows["asyncio.timeout(30)"] = _asyncio_timeout
     rows["aiohttp TimeoutHandle(30) + start + timer + cancel"] = _aiohttp(30.0)
     rows["aiohttp TimeoutHandle(None) + start + timer (total=None)"] = _aiohttp(None)
+    rows["aiohttp TimerContext entered again (each head/body wait)"] = _aiohttp_reentry(30.0)
+    rows["aiohttp TimerNoop entered again (total=None)"] = _aiohttp_reentry(None)
     best = dict.fromkeys(rows, float("inf"))
     empty = float("inf")
     for _ in range(rounds):
