@@ -28,6 +28,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 if TYPE_CHECKING:
     from .ratelimit import Window
@@ -58,10 +59,14 @@ MAX_HEADER_WAIT = 7 * 86_400.0
 FALLBACK_429_PAUSE = 1.0
 
 
+#: aiohttp's header mappings: their own lookup ignores case already.
+_CASELESS = (CIMultiDict, CIMultiDictProxy)
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive lookup that also works on a plain ``dict``."""
     value = headers.get(name)
-    if value is None:
+    if value is None and not isinstance(headers, _CASELESS):
         wanted = name.lower()
         for key, candidate in headers.items():
             if key.lower() == wanted:

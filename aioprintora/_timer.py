@@ -10,10 +10,11 @@ its deadline rounded UP to a whole ``tick`` (1 s) of ``loop.time()``, as aiohttp
 above its threshold. Every budget with the same rounded deadline joins one bucket, which owns
 the one ``loop.call_at`` handle of that deadline: entering a budget is a dict lookup and a set
 add, leaving it a set discard. When the bucket's timer fires, every task still inside one of its
-budgets is cancelled and its block raises ``asyncio.TimeoutError``. When the last member leaves
-first, the handle is cancelled and the bucket dropped, so memory follows the attempts in flight,
-never the attempts made. Budgets of ``coarse_above`` seconds or less keep exact deadlines (a
-bucket each, shared only by an identical deadline).
+budgets is cancelled and its block raises ``asyncio.TimeoutError``. A coarse bucket left empty
+keeps its timer until its tick, which then drops it: a client sending one request at a time arms
+one timer per tick, not one per request, and memory stays flat (at most one bucket per tick of
+the longest budget). Budgets of ``coarse_above`` seconds or less keep exact deadlines (a bucket
+each, shared only by an identical deadline), dropped with their timer when left.
 
 Precision: an attempt never times out before its budget, and at most one ``tick`` (plus the
 loop's own lag) after it: what aiohttp gives today.
@@ -81,8 +82,14 @@ class AttemptTimers:
 
     @property
     def armed(self) -> int:
-        """Loop timers armed now: one per distinct deadline with a block still inside it."""
+        """Loop timers armed now: one per distinct deadline with a block still inside it, and
+        coarse ones left empty until their tick."""
         return len(self._buckets)
+
+    @property
+    def in_flight(self) -> int:
+        """Blocks inside a budget now."""
+        return sum(len(bucket.members) for bucket in self._buckets.values())
 
     def _task(self) -> Task[Any]:
         """The slow path of enter: the running loop's task, the loop adopted if it is new.
@@ -97,7 +104,7 @@ class AttemptTimers:
             raise RuntimeError("an attempt budget must be used inside a task")
         old = self._loop
         if loop is not old:
-            if self._buckets and old is not _NO_LOOP and not old.is_closed():
+            if self.in_flight and old is not _NO_LOOP and not old.is_closed():
                 raise RuntimeError(
                     "these AttemptTimers have budgets in flight on another event loop; "
                     "use one AttemptTimers per loop"
@@ -116,11 +123,15 @@ class AttemptTimers:
 class _Bucket:
     """The blocks that share one deadline, and the one loop timer that ends them."""
 
-    __slots__ = ("buckets", "fired", "handle", "members", "when")
+    __slots__ = ("buckets", "fired", "handle", "keep", "members", "when")
 
-    def __init__(self, buckets: dict[float, _Bucket], when: float, loop: AbstractEventLoop) -> None:
+    def __init__(
+        self, buckets: dict[float, _Bucket], when: float, loop: AbstractEventLoop, keep: bool
+    ) -> None:
         self.buckets = buckets
         self.when = when
+        #: Kept, empty, until its tick (a coarse deadline, shared by whoever enters next).
+        self.keep = keep
         self.members: set[Budget] = set()
         self.fired = False
         self.handle: TimerHandle = loop.call_at(when, self.fire)
@@ -175,7 +186,8 @@ class Budget:
         buckets = timers._buckets
         bucket = buckets.get(when)
         if bucket is None:
-            bucket = buckets[when] = _Bucket(buckets, when, loop)
+            keep = seconds > timers._coarse_above and when != math.inf
+            bucket = buckets[when] = _Bucket(buckets, when, loop, keep)
         bucket.members.add(self)
         self._bucket = bucket
         self._task = task
@@ -193,7 +205,7 @@ class Budget:
         if not bucket.fired:
             members = bucket.members
             members.discard(self)
-            if not members:
+            if not members and not bucket.keep:
                 bucket.handle.cancel()
                 del bucket.buckets[bucket.when]
             return

@@ -7,8 +7,10 @@ with :func:`~aioprintora._sansio.decipher_response`). The two share one :class:`
 passed explicitly.
 
 Time budget: ``timeout`` bounds one attempt, from the moment the limiter lets it go until the
-body is read; ``deadline`` bounds the whole call (every attempt and every backoff sleep), not
-counting time spent queued in the rate limiter, which is throttling the caller asked for.
+body is read (a budget above 5 s ends at most a second late, on a timer shared by the attempts
+due in that second, as aiohttp rounds its own); ``deadline`` bounds the whole call (every
+attempt and every backoff sleep), not counting time spent queued in the rate limiter, which is
+throttling the caller asked for.
 
 Rate-limit slots: a limiter with ``hold``/``release`` (both of ours) keeps the attempt's slot
 occupied until its response has arrived, then charges it for one period from then. The server
@@ -35,6 +37,7 @@ from yarl import URL
 from . import errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
 from ._sansio import Answer, decipher_response
+from ._timer import AttemptTimers
 from .hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, emit
 from .retry import AttemptError, transport_failure
 
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CallState", "Request", "Transport", "make_session"]
 
-#: aiohttp's own total timeout is off: ours is per attempt (see the module docstring).
+#: aiohttp's own timeouts are off: ours is per attempt (see the module docstring).
 NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
@@ -114,6 +117,7 @@ class Transport:
         max_server_wait: a limiter wait known to be longer fails at once (limiters that take
             ``max_wait``, as ours do).
         max_queue_wait: seconds an attempt may queue in the limiter (None: no bound).
+        timers: the attempt budgets' timers (shared by the clients of one pool).
     """
 
     def __init__(
@@ -125,8 +129,10 @@ class Transport:
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         max_server_wait: float | None = None,
         max_queue_wait: float | None = None,
+        timers: AttemptTimers | None = None,
     ) -> None:
         self.limiter = limiter
+        self._timers = timers if timers is not None else AttemptTimers()
         self._clock = clock
         self._closed = closed
         self._max_response_size = max_response_size
@@ -162,24 +168,24 @@ class Transport:
         budget = state.attempt_budget()
         try:
             try:
-                if budget <= 0:
-                    raise asyncio.TimeoutError
-                # aiohttp's total timeout covers connect, send and the whole body read: the
-                # attempt's budget (cheaper than an asyncio.timeout around the same work).
-                response = await session.request(
-                    request.method,
-                    request.url,
-                    data=request.body,
-                    headers=request.headers,
-                    middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
-                    timeout=_budget(budget),
-                    proxy=request.proxy,
-                )
-                try:
-                    body = await read_capped(response, self._max_response_size)  # the one read
-                except BaseException:
-                    response.close()
-                    raise
+                # The budget covers connect, send and the whole body read. It is ours, not
+                # aiohttp's per-request timeout: attempts due in the same second share one
+                # loop timer (see aioprintora._timer).
+                with self._timers.budget(budget):
+                    response = await session.request(
+                        request.method,
+                        request.url,
+                        data=request.body,
+                        headers=request.headers,
+                        middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                        timeout=NO_TIMEOUT,
+                        proxy=request.proxy,
+                    )
+                    try:
+                        body = await read_capped(response, self._max_response_size)  # one read
+                    except BaseException:
+                        response.close()
+                        raise
             except Exception as exc:
                 dropped = exc.dropped if isinstance(exc, _Sealed) else exc
                 failure = transport_failure(
@@ -264,12 +270,6 @@ async def _seal(
 
 
 _MIDDLEWARES = (_seal,)
-
-
-@functools.lru_cache(maxsize=64)
-def _budget(seconds: float) -> aiohttp.ClientTimeout:
-    """aiohttp's timeout for one attempt (nearly always the same few values: cached)."""
-    return aiohttp.ClientTimeout(total=seconds)
 
 
 def make_session(pool_size: int) -> aiohttp.ClientSession:

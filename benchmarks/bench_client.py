@@ -9,7 +9,9 @@ Variants, interleaved in every round, same URL, headers and pool size (10):
 - ``httpx.AsyncClient`` GET + ``json.loads`` (skipped when httpx is not installed);
 - the SDK's ``orders.list``, ``rate_limit=None``: every field of every order decoded into typed
   models (exact ``Decimal``, aware datetimes, open enums), errors mapped, retries armed;
-- the same with the rate limiter on (windows it never fills).
+- the same with the rate limiter on (windows it never fills);
+- the same as the first SDK row with every body parsed by :mod:`json` alone (as where msgspec
+  is not installed, e.g. PyPy).
 
 Each round runs every variant for ``--seconds`` (in an order rotated from round to round); the
 figure is client CPU µs per request. Ratios are taken within a round (the same few seconds of
@@ -36,6 +38,7 @@ import aiohttp
 from aioprintora import PrintoraClient, __version__
 from aioprintora.ratelimit import Window
 
+from ._parsers import stdlib_json
 from ._report import fmt, median, table
 from ._sandbox_proc import RemoteSandbox
 from ._static_proc import ORDERS_PATH, static_server
@@ -98,6 +101,14 @@ async def sdk(server: RemoteSandbox, limit: int, limiter: bool) -> AsyncIterator
         yield call
 
 
+@asynccontextmanager
+async def sdk_stdlib_json(server: RemoteSandbox, limit: int) -> AsyncIterator[Call]:
+    """``sdk(limiter=False)`` with every body parsed by :mod:`json` (no msgspec)."""
+    with stdlib_json():
+        async with sdk(server, limit, limiter=False) as call:
+            yield call
+
+
 def _variants() -> list[tuple[str, Make]]:
     variants: list[tuple[str, Make]] = [("raw aiohttp GET + `json.loads`", raw_aiohttp)]
     try:
@@ -108,6 +119,7 @@ def _variants() -> list[tuple[str, Make]]:
         variants.append(("`httpx.AsyncClient` GET + `json.loads`", raw_httpx))
     variants.append(("SDK `orders.list`, `rate_limit=None`", lambda s, n: sdk(s, n, limiter=False)))
     variants.append(("SDK `orders.list`, limiter on", lambda s, n: sdk(s, n, limiter=True)))
+    variants.append(("SDK `orders.list`, `rate_limit=None`, `json` only", sdk_stdlib_json))
     return variants
 
 

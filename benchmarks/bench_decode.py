@@ -6,12 +6,14 @@ the sandbox (100 orders, every field set). Rows, interleaved in every round, eac
 
 - baseline: ``json.loads(body)`` (floats as ``float``);
 - ``orjson.loads(body)`` for reference, when orjson is installed;
-- ``aioprintora._convert.loads``: JSON with exact ``Decimal`` amounts;
+- ``aioprintora._convert.loads``: JSON with exact ``Decimal`` amounts (msgspec, the default on
+  CPython), and the same through :mod:`json` alone (as without msgspec, e.g. on PyPy);
 - the SDK's whole decoding of a page: ``decipher_response`` (status, envelope, one parse) and
   ``parse_page`` into ``Page[Order]`` (every field: ``Decimal``, aware datetimes, open enums);
 - the same through the general path (the converter per item), which pages of mixed spellings
   fall back to;
-- the same page with each item's keys in snake_case (the [drift] spelling).
+- the same page with each item's keys in snake_case (the [drift] spelling);
+- the typed page with every body parsed by :mod:`json` alone.
 
 Ratios are taken within a round and reported as the median with the lowest and highest.
 """
@@ -30,6 +32,7 @@ from aioprintora._sansio import decipher_response
 from aioprintora.models import Order, Pagination
 from aioprintora.pagination import parse_page
 
+from ._parsers import stdlib_json
 from ._report import fmt, median, table
 
 ORDERS = 100
@@ -51,6 +54,14 @@ def _typed(body: bytes) -> Callable[[], object]:
         return parse_page(answer.data, "orders", Order, limit=100, offset=0)
 
     return decode
+
+
+def _stdlib(fn: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        with stdlib_json():
+            return fn()
+
+    return run
 
 
 def _general(body: bytes) -> Callable[[], object]:
@@ -79,9 +90,11 @@ def rows(body: bytes) -> list[tuple[str, Callable[[], object]]]:
         out.append(("`orjson.loads` (reference)", lambda: orjson.loads(body)))
     out += [
         ("`_convert.loads` (exact `Decimal`)", lambda: loads(body)),
+        ("`_convert.loads`, `json` only (no msgspec)", _stdlib(lambda: loads(body))),
         ("**SDK: typed `Page[Order]`** (by shape)", _typed(body)),
         ("SDK: general path (converter per item)", _general(body)),
         ("SDK: typed, snake_case keys", _typed(_snake_body(body))),
+        ("SDK: typed, `json` only (no msgspec)", _stdlib(_typed(body))),
     ]
     return out
 
