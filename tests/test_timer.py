@@ -2,6 +2,8 @@
 
 Waits stay short: the coarse path runs with ``coarse_above=0.05`` and ticks of 0.05-0.2 s, so
 a budget of 0.1-0.3 s rounds up to a shared tick just as a 30 s budget does to a whole second.
+A coarse bucket left empty keeps its timer until its tick (``armed`` counts it, ``in_flight``
+does not), so tests of the coarse path sleep :func:`past` its deadline to see it go.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def live_timers(loop: asyncio.AbstractEventLoop) -> int:
             and isinstance(getattr(handle._callback, "__self__", None), _Bucket)
         ]
     )
+
+
+async def past(when: float | None) -> None:
+    """Sleep until the loop's clock is past ``when``: every timer due by then has run."""
+    assert when is not None
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, when - loop.time()) + 0.01)
 
 
 def mid_tick(seconds: float, tick: float) -> float:
@@ -121,31 +130,54 @@ async def test_expiry_interrupts_a_chain_of_awaits() -> None:
     assert cancelling() == 0
 
 
-async def test_finishing_in_time_raises_nothing_and_leaves_nothing() -> None:
+async def test_finishing_in_time_raises_nothing_and_the_timer_goes_at_its_tick() -> None:
     timers = coarse()
     loop = asyncio.get_running_loop()
     with timers.budget(0.2) as budget:
-        assert timers.armed == 1
-        assert live_timers(loop) == 1
+        assert (timers.in_flight, timers.armed, live_timers(loop)) == (1, 1, 1)
         await asyncio.sleep(0.01)
-    assert timers.armed == 0
-    assert live_timers(loop) == 0
+    bucket = budget._bucket
+    # Left empty, the coarse bucket keeps its timer for whoever enters before its tick.
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)
+    assert (bucket.fired, bucket.handle.cancelled()) == (False, False)
+    await past(budget.when)  # its tick: the timer ran, found nobody, and dropped the bucket
+    assert bucket.fired
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 0, 0)
+    assert cancelling() == 0  # and nothing happened to this task
+
+
+async def test_finishing_in_time_on_an_exact_deadline_leaves_nothing() -> None:
+    timers = coarse()
+    loop = asyncio.get_running_loop()
+    with timers.budget(0.04) as budget:  # not above coarse_above: exact
+        assert (timers.in_flight, timers.armed, live_timers(loop)) == (1, 1, 1)
+        await asyncio.sleep(0.01)
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 0, 0)
     assert budget._bucket.handle.cancelled()
-    await asyncio.sleep(0.3)  # past the deadline: nothing happens to this task
+    await past(budget.when)  # past the deadline: nothing happens to this task
+    assert not budget._bucket.fired
     assert cancelling() == 0
 
 
-async def test_an_exception_inside_leaves_nothing_and_is_not_converted() -> None:
+@pytest.mark.parametrize("seconds", [0.2, 0.04], ids=["coarse", "exact"])
+async def test_an_exception_inside_is_not_converted_and_the_timer_goes(seconds: float) -> None:
     timers = coarse()
+    loop = asyncio.get_running_loop()
 
     async def fail() -> None:
         await asyncio.sleep(0)
         raise ValueError("boom")
 
+    budget = timers.budget(seconds)
     with pytest.raises(ValueError, match="boom"):
-        await run_in(timers.budget(0.2), fail)
-    assert timers.armed == 0
-    assert live_timers(asyncio.get_running_loop()) == 0
+        await run_in(budget, fail)
+    assert timers.in_flight == 0
+    if seconds > COARSE:  # kept until its tick
+        assert (timers.armed, live_timers(loop)) == (1, 1)
+        await past(budget.when)
+        assert budget._bucket.fired
+    assert (timers.armed, live_timers(loop)) == (0, 0)  # exact: gone at once
+    assert cancelling() == 0
 
 
 @pytest.mark.parametrize("seconds", [0, 0.0, -1.0, -math.inf])
@@ -231,20 +263,60 @@ async def test_up_to_the_threshold_deadlines_are_exact() -> None:
 
 
 async def test_concurrent_attempts_share_one_loop_timer() -> None:
-    timers = coarse(tick=10.0)
+    timers = coarse(tick=0.2)
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(20.0, 10.0)  # everyone entering within 5 s shares the tick
+    seconds = mid_tick(0.3, 0.2)  # everyone entering within 0.1 s shares the tick
     release = asyncio.Event()
     budgets = [timers.budget(seconds) for _ in range(200)]
     tasks = [asyncio.create_task(run_in(budget, release.wait)) for budget in budgets]
     await asyncio.sleep(0)  # every task has entered
     assert all(budget.when is not None for budget in budgets)
-    assert timers.armed == 1
-    assert live_timers(loop) == 1
+    assert len({id(budget._bucket) for budget in budgets}) == 1
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (200, 1, 1)
     release.set()
     await asyncio.gather(*tasks)
-    assert timers.armed == 0
-    assert live_timers(loop) == 0
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)  # until its tick
+    await past(budgets[0].when)
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 0, 0)
+
+
+async def test_sequential_attempts_within_a_tick_reuse_one_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timers = coarse(tick=0.2)
+    loop = asyncio.get_running_loop()
+    seconds = mid_tick(0.3, 0.2)  # every attempt below enters within 0.1 s: one tick
+    call_at = loop.call_at
+    armed_at: list[float] = []  # the loop.call_at of every bucket made
+
+    def counting_call_at(
+        when: float, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> asyncio.TimerHandle:
+        if isinstance(getattr(callback, "__self__", None), _Bucket):
+            armed_at.append(when)
+        return call_at(when, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    buckets: list[_Bucket] = []
+    for _ in range(50):  # one request at a time, as a client awaiting each response
+        with timers.budget(seconds) as budget:
+            assert (timers.in_flight, timers.armed, live_timers(loop)) == (1, 1, 1)
+            await asyncio.sleep(0)
+        buckets.append(budget._bucket)
+        assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)
+    first = buckets[0]
+    assert all(bucket is first for bucket in buckets)  # the same bucket, so the same handle
+    assert not first.handle.cancelled()
+    assert armed_at == [first.when]  # one loop timer for the 50 attempts
+    await past(first.when)  # at its tick the bucket is dropped with its timer
+    assert first.fired
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 0, 0)
+    assert cancelling() == 0
+    with timers.budget(seconds) as budget:  # the next attempt: a later tick, a new timer
+        assert budget._bucket is not first
+    assert budget.when is not None
+    assert budget.when > first.when
+    assert len(armed_at) == 2
 
 
 async def test_concurrent_attempts_time_out_together() -> None:
@@ -269,33 +341,91 @@ async def test_concurrent_attempts_time_out_together() -> None:
     assert live_timers(loop) == 0
 
 
-async def test_distinct_ticks_get_distinct_timers_and_each_goes_when_empty() -> None:
-    timers = coarse(tick=10.0)
+async def test_distinct_ticks_get_distinct_timers_and_each_goes_at_its_tick() -> None:
+    timers = coarse(tick=0.1)
     loop = asyncio.get_running_loop()
-    first = mid_tick(20.0, 10.0)
-    with timers.budget(first) as a, timers.budget(first + 10.0) as b, timers.budget(first):
+    first = mid_tick(0.2, 0.1)
+    with timers.budget(first) as a, timers.budget(first + 0.1) as b, timers.budget(first):
         assert a.when is not None
-        assert b.when == a.when + 10.0
-        assert timers.armed == 2
-        assert live_timers(loop) == 2
-    assert timers.armed == 0
-    assert live_timers(loop) == 0
+        assert b.when is not None
+        assert math.isclose(b.when, a.when + 0.1)
+        assert (timers.in_flight, timers.armed, live_timers(loop)) == (3, 2, 2)
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 2, 2)
+    await past(a.when)
+    assert a._bucket.fired
+    assert not b._bucket.fired
+    assert (timers.armed, live_timers(loop)) == (1, 1)  # the later tick's, still armed
+    await past(b.when)
+    assert (timers.armed, live_timers(loop)) == (0, 0)
+    assert cancelling() == 0
 
 
-async def test_memory_stays_flat_over_many_attempts() -> None:
-    timers = coarse(tick=1.0)
+#: Coarse budgets of 0.10-0.22 s on ticks of 0.05 s: a bucket is armed from its first entry
+#: until its tick, less than budget + tick later, so at most ceil(0.22 / 0.05) + 1 ticks ahead
+#: have one, plus one for a tick due but not yet run by the loop.
+FLAT_TICK = 0.05
+FLAT_MOST = math.ceil(0.22 / FLAT_TICK) + 2
+
+
+def flat_seconds(i: int) -> float:
+    return 0.1 + (i % 7) * 0.02
+
+
+async def test_memory_stays_flat_over_many_sequential_attempts() -> None:
+    timers = coarse(tick=FLAT_TICK)
     loop = asyncio.get_running_loop()
+    started = loop.time()
+    most = attempts = 0
+    deadlines: set[float] = set()
+    while loop.time() < started + 6 * FLAT_TICK:  # over several ticks
+        for _ in range(20):
+            budget = timers.budget(flat_seconds(attempts))
+            await sleep_in(budget, 0)
+            assert budget.when is not None
+            deadlines.add(budget.when)
+            attempts += 1
+            assert timers.in_flight == 0
+            most = max(most, timers.armed, live_timers(loop))
+        await asyncio.sleep(0.002)  # the clock moves on
+    assert attempts > 200
+    assert len(deadlines) > FLAT_MOST  # many ticks were used, and their buckets went
+    assert 1 <= most <= FLAT_MOST
+    await past(max(deadlines))
+    assert (timers.armed, live_timers(loop)) == (0, 0)
+
+
+async def test_memory_stays_flat_over_many_concurrent_attempts() -> None:
+    timers = coarse(tick=FLAT_TICK)
+    loop = asyncio.get_running_loop()
+    deadlines: set[float] = set()
 
     async def attempt(i: int) -> None:
-        await sleep_in(timers.budget(0.5 + (i % 7) * 0.1), 0)
+        budget = timers.budget(flat_seconds(i))
+        await sleep_in(budget, 0)  # in, one loop step among the others, out
+        assert budget.when is not None
+        deadlines.add(budget.when)
 
-    for _ in range(20):
+    started = loop.time()
+    rounds = 0
+    while loop.time() < started + 6 * FLAT_TICK:  # over several ticks
         await asyncio.gather(*(attempt(i) for i in range(100)))
-        assert timers.armed == 0
-    for i in range(500):
-        await attempt(i)
-    assert timers.armed == 0
-    assert live_timers(loop) == 0
+        rounds += 1
+        assert timers.in_flight == 0
+        assert 1 <= timers.armed <= FLAT_MOST
+        assert live_timers(loop) <= FLAT_MOST
+        await asyncio.sleep(0.002)  # the clock moves on
+    assert rounds > 10
+    assert len(deadlines) > FLAT_MOST
+    await past(max(deadlines))
+    assert (timers.armed, live_timers(loop)) == (0, 0)
+
+
+async def test_sequential_exact_attempts_leave_nothing() -> None:
+    timers = coarse()
+    loop = asyncio.get_running_loop()
+    for i in range(200):
+        await sleep_in(timers.budget(0.01 + (i % 4) * 0.01), 0)  # all <= coarse_above
+        assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 0, 0)
 
 
 # -- a timer that fires after the block has left ---------------------------------------------
@@ -321,14 +451,54 @@ async def test_a_timer_firing_after_exit_leaves_the_task_alone() -> None:
     assert timers.armed == 0
 
 
+async def test_an_idle_kept_bucket_fires_and_cancels_nothing() -> None:
+    timers = coarse(tick=0.2)
+    loop = asyncio.get_running_loop()
+    seconds = mid_tick(0.3, 0.2)
+    budgets = [timers.budget(seconds) for _ in range(3)]
+
+    async def leave(budget: Budget) -> int:
+        await sleep_in(budget, 0.01)  # in and out, well before the deadline
+        await past(budget.when)  # the kept bucket fires while this task waits outside it
+        return cancelling()
+
+    tasks = [asyncio.create_task(leave(budget)) for budget in budgets]
+    await asyncio.sleep(0.02)  # every task has been in and out
+    bucket = budgets[0]._bucket
+    assert all(budget._bucket is bucket for budget in budgets)
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)  # idle, kept
+    assert await asyncio.gather(*tasks) == [0, 0, 0]  # no lingering cancel request either
+    assert not any(task.cancelled() for task in tasks)
+    assert bucket.fired
+    assert (timers.armed, live_timers(loop)) == (0, 0)
+    assert cancelling() == 0
+
+
 async def test_a_stale_fire_does_nothing() -> None:
     timers = coarse()
-    budget = timers.budget(0.2)
+    loop = asyncio.get_running_loop()
+    seconds = mid_tick(0.2, TICK)  # both entries below round up to the same tick
+    budget = timers.budget(seconds)
     await sleep_in(budget, 0)
-    budget._bucket.fire()  # as if its handle ran after all
+    old = budget._bucket
+    old.fire()  # early, as if its handle had run: the bucket goes, its handle stays armed
+    assert timers.armed == 0
+    # A new bucket for the same tick, with a task inside it, is undisturbed by the old one.
+    task, again = await suspended_inside(timers, seconds)
+    new = again._bucket
+    assert new is not old
+    assert new.when == old.when
+    old.fire()  # stale: the old bucket fired already
+    assert timers._buckets == {new.when: new}
+    assert (timers.in_flight, timers.armed) == (1, 1)
     await asyncio.sleep(0.01)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await past(old.when)  # both handles run at the tick: nothing left, nothing cancelled
+    assert (timers.armed, live_timers(loop)) == (0, 0)
     assert cancelling() == 0
-    await sleep_in(timers.budget(0.2), 0.01)  # a new bucket for the same tick is undisturbed
 
 
 # -- outside cancellation ------------------------------------------------------------------
@@ -337,12 +507,17 @@ async def test_a_stale_fire_does_nothing() -> None:
 @pytest.mark.parametrize("seconds", [0.2, 0.03], ids=["coarse", "exact"])
 async def test_an_outside_cancel_propagates(seconds: float) -> None:
     timers = coarse()
-    task, _ = await suspended_inside(timers, seconds)
+    loop = asyncio.get_running_loop()
+    task, budget = await suspended_inside(timers, seconds)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert timers.armed == 0
-    assert live_timers(asyncio.get_running_loop()) == 0
+    assert timers.in_flight == 0
+    if seconds > COARSE:  # the coarse bucket stays until its tick, then goes
+        assert (timers.armed, live_timers(loop)) == (1, 1)
+        await past(budget.when)
+        assert budget._bucket.fired
+    assert (timers.armed, live_timers(loop)) == (0, 0)  # exact: at once
 
 
 @needs_uncancel
@@ -413,11 +588,14 @@ async def test_wait_for_outside_a_longer_budget_gives_wait_for_s_timeout() -> No
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(sleep_in(budget), 0.02)
     assert loop.time() - started < 0.3  # wait_for's, not ours
-    assert not budget._bucket.fired
-    assert budget._bucket.handle.cancelled()
-    assert timers.armed == 0
-    assert live_timers(loop) == 0
+    bucket = budget._bucket
+    assert (bucket.fired, bucket.handle.cancelled()) == (False, False)  # kept, idle, till its tick
+    assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)
     assert cancelling() == 0
+    await past(budget.when)
+    assert bucket.fired
+    assert (timers.armed, live_timers(loop)) == (0, 0)
+    assert cancelling() == 0  # its firing did not reach this task
 
 
 async def test_wait_for_inside_a_budget_keeps_its_own_timeout() -> None:
@@ -426,8 +604,11 @@ async def test_wait_for_inside_a_budget_keeps_its_own_timeout() -> None:
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.sleep(5), 0.02)
         await asyncio.sleep(0)  # still inside, nothing cancelled
-    assert not budget._bucket.fired
+    assert (budget._bucket.fired, timers.in_flight, timers.armed) == (False, 0, 1)  # kept
+    await past(budget.when)
+    assert budget._bucket.fired
     assert timers.armed == 0
+    assert cancelling() == 0
 
 
 @needs_uncancel
@@ -544,9 +725,10 @@ def _leave_inside(loop: asyncio.AbstractEventLoop, timers: AttemptTimers) -> Non
     loop.run_until_complete(enter())
 
 
-async def _use_and_count(timers: AttemptTimers) -> int:
-    await sleep_in(timers.budget(1.0), 0)
-    return timers.armed
+async def _use_and_count(timers: AttemptTimers, seconds: float = 1.0) -> tuple[int, int]:
+    """One coarse attempt, in and out: then ``(in_flight, armed)``, (0, 1) until its tick."""
+    await sleep_in(timers.budget(seconds), 0)
+    return timers.in_flight, timers.armed
 
 
 def test_another_loop_is_refused_while_budgets_are_in_flight() -> None:
@@ -558,15 +740,38 @@ def test_another_loop_is_refused_while_budgets_are_in_flight() -> None:
             asyncio.run(_use_and_count(timers))
     finally:
         first.close()
-    assert timers.armed == 1  # the one left inside
+    assert (timers.in_flight, timers.armed) == (1, 1)  # the one left inside
     # The first loop is closed: its buckets can never fire and are forgotten; a new loop may.
-    assert asyncio.run(_use_and_count(timers)) == 0
+    assert asyncio.run(_use_and_count(timers)) == (0, 1)  # only the new loop's, idle
 
 
 def test_a_new_loop_is_adopted_once_the_old_has_nothing_in_flight() -> None:
     timers = coarse()
     for _ in range(3):
-        assert asyncio.run(_use_and_count(timers)) == 0  # a fresh loop each time
+        # A fresh loop each time: the old one is closed, its idle bucket forgotten.
+        assert asyncio.run(_use_and_count(timers)) == (0, 1)
+
+
+def test_an_idle_bucket_on_an_open_loop_does_not_hold_the_timers() -> None:
+    timers = coarse()
+    first = asyncio.new_event_loop()
+    second = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(_use_and_count(timers, 0.1)) == (0, 1)
+        old = next(iter(timers._buckets.values()))
+        assert not first.is_closed()
+        # Nothing in flight on the first loop, only its kept bucket: the second loop may.
+        assert second.run_until_complete(_use_and_count(timers, 0.1)) == (0, 1)
+        new = next(iter(timers._buckets.values()))
+        assert new is not old
+        # The first loop's bucket fires at its tick, into its own (forgotten) table only.
+        first.run_until_complete(asyncio.sleep(old.when - first.time() + 0.01))
+        assert old.fired
+        assert timers._buckets == {new.when: new}
+        assert not new.fired
+    finally:
+        first.close()
+        second.close()
 
 
 def test_two_loops_in_two_threads_one_after_the_other() -> None:
