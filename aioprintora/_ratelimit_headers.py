@@ -201,6 +201,10 @@ class Observation:
     pause: float | None
 
 
+#: What an answer without ``X-RateLimit-Remaining`` (and not a 429) asks of a limiter: nothing.
+_NOTHING = Observation(window=0, remaining=None, reset_after=0.0, pause=None)
+
+
 def _window_for(limit: int | None, windows: Sequence[Window]) -> int:
     """The window a ``X-RateLimit-Limit`` value describes: equal limit, else the nearest one.
 
@@ -222,6 +226,8 @@ def observation(
         now_wall: unix time at which the response arrived.
         windows: the limiter's windows (non-empty).
     """
+    if status != 429 and _header(headers, "X-RateLimit-Remaining") is None:
+        return _NOTHING  # the common answer: no count to reconcile, no pause
     info = parse_rate_limit_headers(headers, now_wall)
     index = _window_for(info.limit, windows)
     period = windows[index].period
