@@ -273,7 +273,7 @@ _MIDDLEWARES = (_seal,)
 
 
 def make_session(pool_size: int) -> aiohttp.ClientSession:
-    """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's total."""
+    """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
     return aiohttp.ClientSession(connector=connector, timeout=NO_TIMEOUT, raise_for_status=False)
 
