@@ -172,4 +172,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "        take = None\n",
         ("tests/test_virtual_clock.py::test_the_default_limiter_waits_on_the_clients_clock",),
     ),
+    Mutant(
+        "an attempt outlives its timeout",
+        "aioprintora/transport.py",
+        "                with self._timers.budget(budget):\n",
+        "                with self._timers.budget(budget * 1000):\n",
+        ("tests/test_retry.py::test_timeout_is_raised_within_timeout_plus_100ms",),
+    ),
+    Mutant(
+        "a body msgspec refuses escapes instead of going to json",
+        "aioprintora/_json.py",
+        "        except refused:\n",
+        "        except ():\n",
+        ("tests/test_json.py",),
+    ),
+    Mutant(
+        "an item's second timestamp is taken for its first",
+        "aioprintora/_shapes.py",
+        'f"    if {var} == {first}_text:"',
+        'f"    if True:"',
+        ("tests/test_decoding.py::test_datetimes_on_the_fast_path_match_the_general_path",),
+    ),
 )
