@@ -21,7 +21,7 @@ from ._logging import configure_from_env
 from ._proxy import ProxyChooser
 from ._timer import AttemptTimers
 from .clock import SYSTEM_CLOCK, Clock
-from .hooks import CallInfo, Hooks, emit
+from .hooks import CallInfo, Dispatch, Hooks, emit
 from .response import RAW, RawResponse
 from .retry import RetryMiddleware, RetryPolicy, is_idempotent
 from .transport import CallState, Request, Transport, make_session
@@ -184,6 +184,7 @@ class PrintoraClient:
         self._hooks = tuple(hooks)
         if not all(isinstance(hook, Hooks) for hook in self._hooks):
             raise TypeError("hooks must be aioprintora.hooks.Hooks instances")
+        self._dispatch = Dispatch(self._hooks) if self._hooks else None
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if pool_size < 1:
@@ -407,22 +408,22 @@ class PrintoraClient:
                 headers["Idempotency-Key"] = idempotency_key
         proxy = self._pool.proxy
         request = Request(method, url, headers, body, proxy(url) if proxy else None)
-        retry, hooks = self._retry, self._hooks
+        retry, hooks = self._retry, self._dispatch
         state = CallState(
             retry.timeout, retry.policy.deadline, self._clock.monotonic, self._clock.monotonic()
         )
         # A partial, not a coroutine of ours around ``send``: one frame less on every resume.
         attempt = functools.partial(self._transport.send, session, request)
         idempotent = is_idempotent(method, headers)
-        if hooks:
+        if hooks is not None:
             state.hooks, state.call = hooks, CallInfo(operation, method, url)
-            emit(hooks, "on_call_start", state.call)
+            emit(hooks.on_call_start, state.call)
             try:
                 answer = await retry.run(state, attempt, method, idempotent)
             except BaseException as exc:
-                emit(hooks, "on_call_end", state.call, exc)
+                emit(hooks.on_call_end, state.call, exc)
                 raise
-            emit(hooks, "on_call_end", state.call, None)
+            emit(hooks.on_call_end, state.call, None)
         else:
             answer = await retry.run(state, attempt, method, idempotent)
         if RAW.get():

@@ -17,7 +17,7 @@ the call. With no hooks set the request path makes none of these objects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -116,10 +116,44 @@ class Hooks:
         """The call is over: ``error`` is what it raises (None on success)."""
 
 
-def emit(hooks: Sequence[Hooks], name: str, *args: object) -> None:
-    """Call ``name`` on every hook; one that raises is logged, never propagated."""
-    for hook in hooks:
+_EVENTS = (
+    "on_call_start",
+    "on_request",
+    "on_response",
+    "on_retry",
+    "on_rate_limit_wait",
+    "on_call_end",
+)
+
+
+class Dispatch:
+    """A client's hooks as the request path calls them: per event, the callbacks that do
+    something, bound once. A method a hook leaves as :class:`Hooks`' no-op is not called at
+    all, and an event no hook listens to costs a test of an empty tuple."""
+
+    __slots__ = (*_EVENTS, "attempts")
+
+    on_call_start: tuple[Callable[..., object], ...]
+    on_request: tuple[Callable[..., object], ...]
+    on_response: tuple[Callable[..., object], ...]
+    on_retry: tuple[Callable[..., object], ...]
+    on_rate_limit_wait: tuple[Callable[..., object], ...]
+    on_call_end: tuple[Callable[..., object], ...]
+
+    def __init__(self, hooks: Sequence[Hooks]) -> None:
+        for name in _EVENTS:
+            default = getattr(Hooks, name)
+            bound = (getattr(hook, name) for hook in hooks)
+            setattr(self, name, tuple(m for m in bound if getattr(m, "__func__", m) is not default))
+        #: Whether anyone listens to attempts (else no AttemptInfo is made).
+        self.attempts = bool(self.on_request or self.on_response)
+
+
+def emit(callbacks: Sequence[Callable[..., object]], *args: object) -> None:
+    """Call every callback; one that raises is logged, never propagated."""
+    for callback in callbacks:
         try:
-            getattr(hook, name)(*args)
+            callback(*args)
         except Exception:
-            logger.exception("hook %s.%s raised (ignored)", type(hook).__name__, name)
+            name = getattr(callback, "__qualname__", repr(callback))
+            logger.exception("hook %s raised (ignored)", name)

@@ -249,7 +249,7 @@ class RetryMiddleware:
                 state.attempts,
                 delay,
             )
-            if state.hooks:
+            if state.hooks is not None and state.hooks.on_retry:
                 event = RetryEvent(state.attempts, delay, reason, error)
-                emit(state.hooks, "on_retry", state.call, event)
+                emit(state.hooks.on_retry, state.call, event)
             await self.clock.sleep(delay)

@@ -38,7 +38,7 @@ from . import errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
 from ._sansio import Answer, decipher_response
 from ._timer import AttemptTimers
-from .hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, emit
+from .hooks import AttemptInfo, CallInfo, Dispatch, RateLimitWait, emit
 from .retry import AttemptError, transport_failure
 
 if TYPE_CHECKING:
@@ -61,8 +61,8 @@ class CallState:
     started: float
     queued: float = 0.0
     attempts: int = 0
-    #: The client's hooks and the call they see (empty / None: no hooks, no hook objects made).
-    hooks: tuple[Hooks, ...] = ()
+    #: The client's hooks and the call they see (None: no hooks, no hook objects made).
+    hooks: Dispatch | None = None
     call: CallInfo | None = None
 
     def elapsed(self) -> float:
@@ -160,9 +160,9 @@ class Transport:
         if hold is not None:
             slot = await self._queue(hold, state)
         attempt: AttemptInfo | None = None
-        if hooks:
+        if hooks is not None and hooks.attempts:
             attempt = AttemptInfo(state.attempts + 1)
-            emit(hooks, "on_request", state.call, attempt)
+            emit(hooks.on_request, state.call, attempt)
             started = self._clock.monotonic()
         state.attempts += 1
         budget = state.attempt_budget()
@@ -200,7 +200,7 @@ class Transport:
             if attempt is not None:
                 attempt.duration = self._clock.monotonic() - started
                 attempt.error = exc.error if isinstance(exc, AttemptError) else exc
-                emit(hooks, "on_response", state.call, attempt)
+                emit(hooks.on_response, state.call, attempt)  # type: ignore[union-attr]
             raise
         status, headers = response.status, response.headers
         if hold is not None:
@@ -214,12 +214,13 @@ class Transport:
         if attempt is not None:
             attempt.duration = self._clock.monotonic() - started
             attempt.status_code, attempt.headers, attempt.error = status, headers, answer.error
-            emit(hooks, "on_response", state.call, attempt)
+            emit(hooks.on_response, state.call, attempt)  # type: ignore[union-attr]
         return answer
 
     async def _queue(self, hold: Callable[[], Awaitable[Any]], state: CallState) -> Any:
         """Wait for the limiter's slot; the time is the call's queue time (and a hook event)."""
-        clock, hooks = self._clock, state.hooks
+        clock = self._clock
+        hooks = state.hooks.on_rate_limit_wait if state.hooks is not None else ()
         if hooks:
             paused = getattr(self.limiter, "paused", None)
             reason = "server pause" if paused is not None and paused() else "window full"
@@ -228,7 +229,7 @@ class Transport:
         waited = clock.monotonic() - queued_from
         state.queued += waited
         if hooks and waited >= _NOTICEABLE_WAIT:
-            emit(hooks, "on_rate_limit_wait", state.call, RateLimitWait(waited, reason))
+            emit(hooks, state.call, RateLimitWait(waited, reason))
         return slot
 
     async def _bounded(self, hold: Callable[[], Awaitable[Any]]) -> Any:

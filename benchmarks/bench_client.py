@@ -10,6 +10,8 @@ Variants, interleaved in every round, same URL, headers and pool size (10):
 - the SDK's ``orders.list``, ``rate_limit=None``: every field of every order decoded into typed
   models (exact ``Decimal``, aware datetimes, open enums), errors mapped, retries armed;
 - the same with the rate limiter on (windows it never fills);
+- the first SDK row with hooks on (one hook counting attempts and adding up their durations,
+  as a metrics hook does);
 - the same as the first SDK row with every body parsed by :mod:`json` alone (as where msgspec
   is not installed, e.g. PyPy).
 
@@ -36,6 +38,7 @@ from typing import Any
 import aiohttp
 
 from aioprintora import PrintoraClient, __version__
+from aioprintora.hooks import AttemptInfo, CallInfo, Hooks
 from aioprintora.ratelimit import Window
 
 from ._parsers import stdlib_json
@@ -87,12 +90,32 @@ async def raw_httpx(server: RemoteSandbox, limit: int) -> AsyncIterator[Call]:
         yield call
 
 
+class CountingHooks(Hooks):
+    """What a metrics hook does: count the attempts and add up their durations."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.seconds = 0.0
+
+    def on_response(self, call: CallInfo, attempt: AttemptInfo) -> None:
+        """Count one attempt."""
+        self.attempts += 1
+        self.seconds += attempt.duration or 0.0
+
+
 @asynccontextmanager
-async def sdk(server: RemoteSandbox, limit: int, limiter: bool) -> AsyncIterator[Call]:
-    """``client.orders.list(limit=...)``; with a limiter whose windows never fill, or none."""
+async def sdk(
+    server: RemoteSandbox, limit: int, limiter: bool, hooks: bool = False
+) -> AsyncIterator[Call]:
+    """``client.orders.list(limit=...)``; with a limiter whose windows never fill, or none;
+    with a counting hook, or none."""
     rate_limit = [Window(10**9, 60.0), Window(10**9, 86_400.0)] if limiter else None
     async with PrintoraClient(
-        server.api_key, base_url=server.base_url, rate_limit=rate_limit, pool_size=POOL
+        server.api_key,
+        base_url=server.base_url,
+        rate_limit=rate_limit,
+        pool_size=POOL,
+        hooks=[CountingHooks()] if hooks else (),
     ) as client:
 
         async def call() -> object:
@@ -119,6 +142,12 @@ def _variants() -> list[tuple[str, Make]]:
         variants.append(("`httpx.AsyncClient` GET + `json.loads`", raw_httpx))
     variants.append(("SDK `orders.list`, `rate_limit=None`", lambda s, n: sdk(s, n, limiter=False)))
     variants.append(("SDK `orders.list`, limiter on", lambda s, n: sdk(s, n, limiter=True)))
+    variants.append(
+        (
+            "SDK `orders.list`, `rate_limit=None`, hooks on",
+            lambda s, n: sdk(s, n, limiter=False, hooks=True),
+        )
+    )
     variants.append(("SDK `orders.list`, `rate_limit=None`, `json` only", sdk_stdlib_json))
     return variants
 

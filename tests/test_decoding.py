@@ -102,7 +102,7 @@ def test_datetimes_on_the_fast_path_match_the_general_path() -> None:
     # fromisoformat refuses, falls back to the general path for that item alone).
     texts = [
         ("2026-01-30T10:40:00Z", "2026-01-30T10:40:00Z"),  # updatedAt is createdAt: reused
-        ("2026-01-30T10:40:00Z", "2026-01-31T08:00:00.5+02:00"),
+        ("2026-01-30T10:40:00Z", "2026-01-31T08:00:00.500+02:00"),
         (None, "2026-01-30T10:40:00"),  # naive: UTC
         ("2026-01-30T10:40:00", None),
         (" 2026-01-30T10:40:00Z ", "2026-01-30T10:40:00z"),  # only the general path reads these

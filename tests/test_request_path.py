@@ -212,6 +212,39 @@ async def test_hooks_see_every_attempt_retry_and_the_end(scripted: ScriptedServe
     ]
 
 
+class OnlyResponses(Hooks):
+    """A metrics hook: one method overridden, the rest left as the base class's no-ops."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int | None] = []
+
+    def on_response(self, call: CallInfo, attempt: AttemptInfo) -> None:
+        self.statuses.append(attempt.status_code)
+
+
+async def test_a_hook_of_one_method_is_called_for_it_alone(scripted: ScriptedServer) -> None:
+    only, ad_hoc = OnlyResponses(), Hooks()
+    calls: list[str] = []
+    ad_hoc.on_call_end = lambda call, error: calls.append(call.operation)  # type: ignore[method-assign]
+    scripted.add(fail(503, "BUSY"), ok(EMPTY_PAGE))
+    async with PrintoraClient(
+        API_KEY,
+        base_url=scripted.base_url,
+        rate_limit=None,
+        retry=FAST_RETRY.__class__(max_retries=1, backoff_base=0.01, backoff_cap=0.01),
+        hooks=[only, ad_hoc],
+    ) as client:
+        await client.orders.list()
+        dispatch = client._dispatch
+    assert only.statuses == [503, 200]
+    assert calls == ["orders.list"]  # a callable set on the instance counts as overriding
+    assert dispatch is not None
+    # The base class's no-ops are not called at all: each event holds only real callbacks.
+    assert dispatch.on_response == (only.on_response,)
+    assert dispatch.on_call_end == (ad_hoc.on_call_end,)
+    assert dispatch.on_request == dispatch.on_retry == dispatch.on_call_start == ()
+
+
 async def test_a_connect_failure_reaches_the_hooks_as_a_failed_attempt() -> None:
     recorder = Recorder()
     async with PrintoraClient(
