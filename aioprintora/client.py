@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _sansio, errors
@@ -78,12 +79,14 @@ class _Headers:
     __slots__ = ("value",)
 
     def __init__(self, key: str, extra: Mapping[str, str]) -> None:
-        self.value: Mapping[str, str] = {
+        # aiohttp's own header type: it takes it as is, where a dict is converted per request.
+        headers = {
             "User-Agent": _user_agent(),
             "Accept": "application/json",
             **extra,
             "Authorization": f"Bearer {key}",
         }
+        self.value: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers))
 
     def __repr__(self) -> str:
         return "<redacted>"
