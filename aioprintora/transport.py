@@ -77,10 +77,8 @@ class CallState:
 
     def attempt_budget(self) -> float:
         """How long the next attempt may take."""
-        if self.deadline is None:
-            return self.timeout
-        remaining = self.deadline - (self.monotonic() - self.started - self.queued)
-        return max(0.0, min(self.timeout, remaining))
+        remaining = self.remaining()
+        return self.timeout if remaining is None else max(0.0, min(self.timeout, remaining))
 
 
 class Request:
@@ -160,8 +158,9 @@ class Transport:
         if hold is not None:
             slot = await self._queue(hold, state)
         attempt: AttemptInfo | None = None
+        on_response: tuple[Callable[..., object], ...] = ()
         if hooks is not None and hooks.attempts:
-            attempt = AttemptInfo(state.attempts + 1)
+            attempt, on_response = AttemptInfo(state.attempts + 1), hooks.on_response
             emit(hooks.on_request, state.call, attempt)
             started = self._clock.monotonic()
         state.attempts += 1
@@ -200,7 +199,7 @@ class Transport:
             if attempt is not None:
                 attempt.duration = self._clock.monotonic() - started
                 attempt.error = exc.error if isinstance(exc, AttemptError) else exc
-                emit(hooks.on_response, state.call, attempt)  # type: ignore[union-attr]
+                emit(on_response, state.call, attempt)
             raise
         status, headers = response.status, response.headers
         if hold is not None:
@@ -214,7 +213,7 @@ class Transport:
         if attempt is not None:
             attempt.duration = self._clock.monotonic() - started
             attempt.status_code, attempt.headers, attempt.error = status, headers, answer.error
-            emit(hooks.on_response, state.call, attempt)  # type: ignore[union-attr]
+            emit(on_response, state.call, attempt)
         return answer
 
     async def _queue(self, hold: Callable[[], Awaitable[Any]], state: CallState) -> Any:
