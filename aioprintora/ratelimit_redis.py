@@ -26,7 +26,9 @@ Redis outages (connection refused or lost, timeouts, a read-only replica): ``on_
 Every round trip is bounded by ``redis_timeout`` (default 1 s) whatever the Redis client was
 configured with, so a frozen Redis (SIGSTOP, a stuck proxy) is an outage like a refused
 connection, not a hang. Give the client ``socket_connect_timeout`` too, and, for fast failure,
-``retry=Retry(NoBackoff(), 0)`` (its own retries count inside ``redis_timeout``).
+``retry=Retry(NoBackoff(), 0)`` with the asyncio ``Retry`` (``redis.asyncio.retry.Retry``; the
+synchronous ``redis.retry.Retry`` is wrong for an asyncio client, and redis 8.2 warns of it). Its
+own retries count inside ``redis_timeout``.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from aioprintora.ratelimit import Limiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
