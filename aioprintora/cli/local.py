@@ -29,6 +29,14 @@ SANDBOX_OPTIONS: tuple[Callable[[Any], Any], ...] = (
     click.option("--orders", type=click.IntRange(0), default=0, help="Orders to create at start."),
     click.option("--no-rate-limits", is_flag=True, help="No 60/min, 10,000/day limits."),
     click.option(
+        "--rate-limit",
+        "rate_limit",
+        multiple=True,
+        metavar="RATE",
+        help="The limits to enforce, in the client's syntax: 120/min, 60/10s (repeatable; 'off'). "
+        "Default 60/min and 10000/day.",
+    ),
+    click.option(
         "--webhook-time-scale",
         type=click.FloatRange(min=0.0, min_open=True),
         default=1.0,
@@ -38,26 +46,42 @@ SANDBOX_OPTIONS: tuple[Callable[[Any], Any], ...] = (
 )
 
 
-def _sandbox_kwargs(options: dict[str, Any]) -> dict[str, Any]:
+def _rate_limits(options: dict[str, Any]) -> tuple[tuple[int, float], ...] | None:
     from ..sandbox import DEFAULT_RATE_LIMITS
+    from ._api import parse_rate_limit
 
+    rates: tuple[str, ...] = options["rate_limit"]
+    if options["no_rate_limits"]:
+        if rates:
+            raise click.UsageError("--no-rate-limits and --rate-limit exclude each other")
+        return None
+    if not rates:
+        return DEFAULT_RATE_LIMITS
+    try:
+        windows = parse_rate_limit(rates)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return None if windows is None else tuple((w.limit, w.period) for w in windows)
+
+
+def _sandbox_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     return {
         "host": options["host"],
         "port": options["port"],
         "seed": options["seed"],
-        "rate_limits": None if options["no_rate_limits"] else DEFAULT_RATE_LIMITS,
+        "rate_limits": _rate_limits(options),
         "webhook_time_scale": options["webhook_time_scale"],
     }
 
 
-async def _serve_sandbox(options: dict[str, Any]) -> None:
+async def _serve_sandbox(kwargs: dict[str, Any], orders: int) -> None:
     import asyncio
 
     from ..sandbox import Sandbox
 
-    async with Sandbox(**_sandbox_kwargs(options)) as sb:
-        if options["orders"]:
-            await sb.seed_orders(options["orders"])
+    async with Sandbox(**kwargs) as sb:
+        if orders:
+            await sb.seed_orders(orders)
         # The key and secret are printed on purpose: this is a local sandbox, and the user asked.
         print("Printora sandbox running (Ctrl-C to stop)", flush=True)
         print(f"base_url: {sb.base_url}", flush=True)
@@ -85,7 +109,8 @@ def sandbox(**options: Any) -> None:
       PRINTORA_BASE_URL=http://127.0.0.1:8080 PRINTORA_API_KEY=sk_test_... \\
         aioprintora orders list
     """
-    run_async(lambda: _serve_sandbox(options), stop_on_sigterm=True)
+    kwargs = _sandbox_kwargs(options)  # a bad option is a usage error before anything starts
+    run_async(lambda: _serve_sandbox(kwargs, options["orders"]), stop_on_sigterm=True)
 
 
 @click.command()

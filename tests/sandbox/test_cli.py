@@ -76,3 +76,78 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert "Usage: aioprintora [OPTIONS] COMMAND" in err and "sandbox" in err
+
+
+async def _start(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aioprintora",
+        "sandbox",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    lines: dict[str, str] = {}
+    while "openapi" not in lines:
+        raw = await asyncio.wait_for(proc.stdout.readline(), 10)
+        line = raw.decode().strip()
+        assert line, "the CLI exited before printing its settings"
+        name, _, value = line.partition(": ")
+        lines[name] = value
+    return proc, lines
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> int:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(proc.wait(), 10)
+    assert proc.stderr is not None
+    await proc.stderr.read()
+    return code
+
+
+async def test_rate_limit_sets_the_windows_the_sandbox_enforces() -> None:
+    proc, lines = await _start("--rate-limit", "3/10s", "--rate-limit", "120/min")
+    try:
+        headers = {"Authorization": f"Bearer {lines['api_key']}"}
+        statuses = []
+        async with aiohttp.ClientSession() as http:
+            for _ in range(4):
+                async with http.get(
+                    lines["base_url"] + "/api/v1/partners/orders", headers=headers
+                ) as r:
+                    statuses.append(r.status)
+                    limit = r.headers.get("X-RateLimit-Limit")
+        # The tightest window binds: three answers, then 429.
+        assert statuses == [200, 200, 200, 429]
+        assert limit == "3"
+    finally:
+        assert await _stop(proc) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rate-limit", "fast"], "is not a rate like"),
+        (["--rate-limit", "60/min", "--no-rate-limits"], "exclude each other"),
+    ],
+)
+async def test_a_bad_rate_limit_is_a_usage_error(args: list[str], message: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aioprintora",
+        "sandbox",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 2
+    assert message in err.decode() and "Traceback" not in err.decode()
