@@ -108,15 +108,23 @@ class World:
         partner = self._session_owner[session_id]
         return partner, partner.state.sessions[session_id]
 
-    def open_session(self, token: str) -> SessionRecord | None:
-        """The customer opens the redirect link: a pending session becomes active."""
+    def session_for_token(self, token: str) -> tuple[Partner, SessionRecord] | None:
+        """The session whose redirect link ends in ``token``, and its partner (nothing changes)."""
         for partner in self.partners.values():
             session = partner.state.tokens.get(token)
             if session is not None:
-                if session.status(self.clock()) is SessionStatus.PENDING:
-                    session.opened_at = self.clock()
-                return session
+                return partner, session
         return None
+
+    def open_session(self, token: str) -> SessionRecord | None:
+        """The customer opens the redirect link: a pending session becomes active."""
+        found = self.session_for_token(token)
+        if found is None:
+            return None
+        session = found[1]
+        if session.status(self.clock()) is SessionStatus.PENDING:
+            session.opened_at = self.clock()
+        return session
 
     def cancel_session(self, session_id: str) -> SessionRecord:
         """Cancel a pending or active session: it can no longer order.
