@@ -5,6 +5,8 @@ Pure logic, no I/O: webhook events are returned to the caller, which delivers th
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -148,22 +150,29 @@ class World:
         return partner, partner.state.orders[order_id]
 
     def _new_order(
-        self, partner: Partner, session: SessionRecord, status: OrderStatus, created_at: float
+        self,
+        partner: Partner,
+        session: SessionRecord,
+        history: list[tuple[OrderStatus, float]],
     ) -> OrderRecord:
+        """An order that went through ``history`` (``(status, when)`` pairs, oldest first)."""
         price = self.ids.price()
+        created_at = history[0][1]
+        paid_at = next((at for status, at in history if status is OrderStatus.PAID), None)
         order = OrderRecord(
             id=self.ids.uuid(),
             partner_id=partner.partner_id,
             session_id=session.session_id,
             order_number=f"PRT-{round(created_at * 1000)}-{self.ids.code(6)}",
-            status=status,
+            status=history[-1][0],
             total_amount=price * (session.quantity or 1),
             created_at=created_at,
-            updated_at=created_at,
+            updated_at=history[-1][1],
             seq=self._next_seq(),
-            paid_at=None if status in (OrderStatus.PENDING, OrderStatus.CANCELLED) else created_at,
+            paid_at=paid_at,
             image_url=session.image_url,
             customer=session.user_data,
+            history=history,
         )
         session.order_id = order.id
         partner.state.add_order(order)
@@ -181,7 +190,7 @@ class World:
         status = session.status(self.clock())
         if status is not SessionStatus.PENDING and status is not SessionStatus.ACTIVE:
             raise ValueError(f"session {session_id} is {status.value}: it cannot order")
-        order = self._new_order(partner, session, OrderStatus.PENDING, self.clock())
+        order = self._new_order(partner, session, [(OrderStatus.PENDING, self.clock())])
         return order, [(partner, order, EventType.ORDER_CREATED)]
 
     def advance(self, order_id: str, status: OrderStatus | str) -> tuple[OrderRecord, list[Event]]:
@@ -201,16 +210,21 @@ class World:
         return order, events
 
     def new_log(
-        self, partner: Partner, order: OrderRecord, event: EventType, payload: bytes
+        self,
+        partner: Partner,
+        order: OrderRecord,
+        event: EventType,
+        payload: bytes,
+        at: float | None = None,
     ) -> WebhookLogRecord:
-        """A pending webhook log entry for ``event`` about ``order``."""
+        """A pending webhook log entry for ``event`` about ``order``, created ``at`` (now)."""
         log = WebhookLogRecord(
             id=self.ids.uuid(),
             partner_id=partner.partner_id,
             event_type=event,
             order_id=order.id,
             session_id=order.session_id,
-            created_at=self.clock(),
+            created_at=self.clock() if at is None else at,
             seq=self._next_seq(),
             payload=payload,
         )
@@ -224,6 +238,7 @@ class World:
 
         ``createdAt`` values are distinct and increasing, 1 ms apart, the last one at most "now"
         unless older orders already reach beyond it; so repeated calls add orders at the head.
+        Each order went through every status on its way to the one drawn, all at its creation.
         """
         if count < 0:
             raise ValueError("count must not be negative")
@@ -239,8 +254,62 @@ class World:
             created = round(start + i * 0.001, 3)
             session = self._new_session(partner, _seed_fields(), created)
             session.opened_at = created
-            made.append(self._new_order(partner, session, rng.choice(choices), created))
+            path = _path_to(rng.choice(choices))
+            made.append(self._new_order(partner, session, [(s, created) for s in path]))
         return made
+
+    def seed_history(self, partner: Partner, count: int, days: float) -> list[OrderRecord]:
+        """``count`` orders spread over the ``days`` before now, each as far along as its age
+        allows: most delivered, the last few days' still in flight, a few cancelled or left
+        pending. They land among existing orders by ``createdAt``, not at the head.
+        """
+        if count < 0:
+            raise ValueError("count must not be negative")
+        if not (math.isfinite(days) and days > 0):
+            raise ValueError(f"days must be a finite number > 0, got {days!r}")
+        now, span = self.clock(), days * 86_400.0
+        rng = self.ids.rng
+        made: list[OrderRecord] = []
+        for i in range(count):
+            created = round(now - span + (i + rng.random()) * span / count, 3)
+            if created >= now:  # rounding may reach now: an order is never from the future
+                created = round(now - 0.001, 3)
+            session = self._new_session(partner, _seed_fields(), created - rng.uniform(120, 900))
+            session.opened_at = session.created_at + 30.0
+            history = [(s, at) for s, at in _lifecycle(rng, created) if at <= now]
+            made.append(self._new_order(partner, session, history))
+        return made
+
+
+def _path_to(status: OrderStatus) -> list[OrderStatus]:
+    """The statuses a new order passes through to reach ``status``."""
+    if status is OrderStatus.PENDING:
+        return [status]
+    return [OrderStatus.PENDING, *order_steps(OrderStatus.PENDING, status)]
+
+
+def _lifecycle(rng: random.Random, created: float) -> list[tuple[OrderStatus, float]]:
+    """A plausible life for an order created at ``created``, to its end (times may be future)."""
+    life = [(OrderStatus.PENDING, created)]
+    fate = rng.random()
+    if fate < 0.03:  # an abandoned checkout: never paid
+        return life
+    if fate < 0.07:  # cancelled before it ships, within two days
+        return [*life, (OrderStatus.CANCELLED, created + rng.uniform(600, 2 * 86_400))]
+    at = created + rng.uniform(60, 1_200)
+    life.append((OrderStatus.PAID, at))
+    for status, low, high in _FULFILMENT:
+        at += rng.uniform(low, high)
+        life.append((status, at))
+    return life
+
+
+#: After payment: (status reached, shortest and longest wait for it in seconds).
+_FULFILMENT = (
+    (OrderStatus.PROCESSING, 3_600.0, 12 * 3_600.0),
+    (OrderStatus.SHIPPED, 12 * 3_600.0, 3 * 86_400.0),
+    (OrderStatus.DELIVERED, 86_400.0, 5 * 86_400.0),
+)
 
 
 def _seed_fields() -> dict[str, Any]:

@@ -120,7 +120,7 @@ async def test_json_with_parameters_is_accepted(api: Api, content_type: str) -> 
 
 
 async def test_a_post_without_a_body_needs_no_content_type(api: Api, sb: Sandbox) -> None:
-    await sb.seed_orders(1, webhooks=True)
+    await sb.seed_orders(1, ["pending"], webhooks=True)
     await sb.wait_for_deliveries(timeout=2)
     (log,) = sb.webhook_logs()
     path = f"/api/v1/partners/webhook-logs/{log.id}/retry"
