@@ -76,8 +76,8 @@ class RequestRecord:
 
     @property
     def idempotency_key(self) -> str | None:
-        """The ``Idempotency-Key`` header, if sent."""
-        return self.headers.get("Idempotency-Key")
+        """The ``Idempotency-Key`` header, if sent (header names are case-insensitive)."""
+        return next((v for k, v in self.headers.items() if k.lower() == "idempotency-key"), None)
 
 
 def json_response(status: int, body: object) -> web.Response:
