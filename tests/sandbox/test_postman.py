@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from aioprintora.sandbox import Sandbox
+from aioprintora.sandbox.routes import add_api_routes
 
 from ._postman import ORIGINAL, extract, load, requests
 
@@ -163,3 +166,25 @@ def test_the_copy_is_the_vendor_collection_without_its_prose() -> None:
         pytest.skip(f"no checkout of shared/ beside the repository ({ORIGINAL} is absent)")
     original = json.loads(ORIGINAL.read_text("utf-8"))
     assert extract(original) == load()
+
+
+def test_docs_list_every_alias_and_the_choices_where_the_vendor_is_silent() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text("utf-8")
+    canonical = {
+        "/" + "/".join("{" + p[1:] + "}" if p.startswith(":") else p for p in path)
+        for path in (item["request"]["urlObject"]["path"] for item in requests(load()))
+    }
+    # The two session reads the collection names in its prose, not as requests.
+    canonical |= {"/api/v1/partner-session/{sessionId}", "/api/v1/partner-session/by-token/{token}"}
+    app = web.Application()
+    add_api_routes(app)
+    served = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
+    aliases = {path for path in served - canonical if path.startswith("/api/")}
+    assert len(aliases) == 4
+    section = docs.split("## Aliases", 1)[1].split("\n## ", 1)[0]
+    for alias in aliases:
+        assert f"`{alias}`" in section or f" {alias}`" in section, alias
+    silent = docs.split("## Where the vendor is silent", 1)[1].split("\n## ", 1)[0]
+    for choice in ("15 minutes", "24 hours", "422 `IDEMPOTENCY_KEY_REUSED`", "`null`", "415"):
+        assert choice in silent, choice
+    assert "`--no-rate-limits`) the answers carry **no** `X-RateLimit-*` headers" in docs
