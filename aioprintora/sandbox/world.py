@@ -6,27 +6,18 @@ Pure logic, no I/O: webhook events are returned to the caller, which delivers th
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..models import EventType, OrderStatus, SessionStatus
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
+from .seeding import SEED_STATUSES, draw_life, path_to, seed_fields
 from .state import EVENT_FOR, Ids, KeyBodyMismatchError, Partner, order_steps
 
 __all__ = ["Event", "KeyBodyMismatchError", "World"]
 
 #: A webhook to send: which partner, about which order, which event.
 Event = tuple[Partner, OrderRecord, EventType]
-
-_SEED_STATUSES = (
-    OrderStatus.PENDING,
-    OrderStatus.PAID,
-    OrderStatus.PROCESSING,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.CANCELLED,
-)
 
 
 class World:
@@ -242,7 +233,7 @@ class World:
         """
         if count < 0:
             raise ValueError("count must not be negative")
-        choices = [OrderStatus(s) for s in statuses] if statuses else list(_SEED_STATUSES)
+        choices = [OrderStatus(s) for s in statuses] if statuses else list(SEED_STATUSES)
         now = self.clock()
         newest = partner.state.newest_order_time()
         start = now - count * 0.001
@@ -252,9 +243,9 @@ class World:
         made: list[OrderRecord] = []
         for i in range(count):
             created = round(start + i * 0.001, 3)
-            session = self._new_session(partner, _seed_fields(), created)
+            session = self._new_session(partner, seed_fields(), created)
             session.opened_at = created
-            path = _path_to(rng.choice(choices))
+            path = path_to(rng.choice(choices))
             made.append(self._new_order(partner, session, [(s, created) for s in path]))
         return made
 
@@ -274,47 +265,8 @@ class World:
             created = round(now - span + (i + rng.random()) * span / count, 3)
             if created >= now:  # rounding may reach now: an order is never from the future
                 created = round(now - 0.001, 3)
-            session = self._new_session(partner, _seed_fields(), created - rng.uniform(120, 900))
+            session = self._new_session(partner, seed_fields(), created - rng.uniform(120, 900))
             session.opened_at = session.created_at + 30.0
-            history = [(s, at) for s, at in _lifecycle(rng, created) if at <= now]
+            history = [(s, at) for s, at in draw_life(rng, created) if at <= now]
             made.append(self._new_order(partner, session, history))
         return made
-
-
-def _path_to(status: OrderStatus) -> list[OrderStatus]:
-    """The statuses a new order passes through to reach ``status``."""
-    if status is OrderStatus.PENDING:
-        return [status]
-    return [OrderStatus.PENDING, *order_steps(OrderStatus.PENDING, status)]
-
-
-def _lifecycle(rng: random.Random, created: float) -> list[tuple[OrderStatus, float]]:
-    """A plausible life for an order created at ``created``, to its end (times may be future)."""
-    life = [(OrderStatus.PENDING, created)]
-    fate = rng.random()
-    if fate < 0.03:  # an abandoned checkout: never paid
-        return life
-    if fate < 0.07:  # cancelled before it ships, within two days
-        return [*life, (OrderStatus.CANCELLED, created + rng.uniform(600, 2 * 86_400))]
-    at = created + rng.uniform(60, 1_200)
-    life.append((OrderStatus.PAID, at))
-    for status, low, high in _FULFILMENT:
-        at += rng.uniform(low, high)
-        life.append((status, at))
-    return life
-
-
-#: After payment: (status reached, shortest and longest wait for it in seconds).
-_FULFILMENT = (
-    (OrderStatus.PROCESSING, 3_600.0, 12 * 3_600.0),
-    (OrderStatus.SHIPPED, 12 * 3_600.0, 3 * 86_400.0),
-    (OrderStatus.DELIVERED, 86_400.0, 5 * 86_400.0),
-)
-
-
-def _seed_fields() -> dict[str, Any]:
-    return {
-        "image_url": "https://example.com/design.png",
-        "success_url": "https://example.com/success",
-        "failed_url": "https://example.com/failed",
-    }
