@@ -355,6 +355,7 @@ async def sandbox() -> None:
             order: OrderRecord = await sb.simulate_checkout(session.id)
             shipped: OrderRecord = await sb.advance_order(order.id, OrderStatus.SHIPPED)
             seeded: list[OrderRecord] = await sb.seed_orders(100, ["paid", "shipped"])
+            past: list[OrderRecord] = await sb.seed_history(300, days=14.0, webhooks=True)
             later = await client.sessions.create(
                 image_url="https://cdn.example.com/e.png", success_url=SHOP, failed_url=SHOP
             )
@@ -369,7 +370,7 @@ async def sandbox() -> None:
             await sb.wait_for_deliveries(timeout=5.0)
             logs: list[WebhookLogRecord] = sb.webhook_logs()
             count: int = sb.session_count() + len(sb.orders(other.api_key))
-            print(secret, shipped.status, len(seeded), len(logs), count)
+            print(secret, shipped.status, len(seeded), len(past), len(logs), count)
 
 
 def run() -> None:
