@@ -9,7 +9,14 @@ entry before calling the API:
   exactly-once even after the server has forgotten the idempotency key;
 - a session under another fingerprint is that row's :class:`JournalConflictError` (the ref was
   re-used for different content: nothing is sent);
-- an error is retried (its entry is replaced by the new outcome).
+- an error is retried. Errors are kept beside the sessions, never in their place, so an error
+  met by a second row with the same ref (or a second importer) cannot replace a saved session.
+
+A journal belongs to one account and API: :meth:`Journal.bind` records a digest of the API key
+(never the key) and the base URL, and refuses a journal written with another one
+(:class:`~aioprintora.store.AccountMismatchError`). A journal written before this binding existed
+is bound the first time it is used. Binding is also a write, so a journal that cannot be
+written (a read-only file, a full disk) fails before any request is sent.
 """
 
 from __future__ import annotations
@@ -23,11 +30,13 @@ import attrs
 
 from ._convert import structure, unstructure
 from .models import Session
-from .store import Store
+from .store import Store, check_account
 
 __all__ = ["Journal", "JournalConflictError", "JournalEntry", "fingerprint"]
 
 _VERSION = 1
+_ERROR = "\0error"  # suffix of the key an error entry is kept under, beside the session's
+_ACCOUNT = "\0account"  # no ref can collide: refs are journaled as given, and never hold NUL
 
 
 class JournalConflictError(ValueError):
@@ -78,14 +87,35 @@ class Journal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    async def bind(self, account: str) -> None:
+        """Refuse a journal of another account; bind it to ``account`` (a write: fails early).
+
+        Args:
+            account: what :func:`~aioprintora.store.account_of` says of the client.
+
+        Raises:
+            AccountMismatchError: the journal was written with another API key or base URL.
+        """
+        raw = (await self.store.get_many([_ACCOUNT])).get(_ACCOUNT)
+        remedy = "use another journal (each account and API needs its own)"
+        check_account(None if raw is None else raw.decode(), account, "journal", remedy)
+        await self.store.put_many({_ACCOUNT: account.encode()})
+
     async def lookup(self, refs: Iterable[str]) -> dict[str, JournalEntry]:
-        """The entries of those ``refs`` that were journaled."""
-        found = await self.store.get_many(refs)
-        return {ref: _decode(raw) for ref, raw in found.items()}
+        """The entries of those ``refs`` that were journaled (a session wins over an error)."""
+        wanted = list(refs)
+        found = await self.store.get_many([*wanted, *(ref + _ERROR for ref in wanted)])
+        entries = {}
+        for ref in wanted:
+            raw = found.get(ref) or found.get(ref + _ERROR)
+            if raw is not None:
+                entries[ref] = _decode(raw)
+        return entries
 
     async def record(self, ref: str, entry: JournalEntry) -> None:
-        """Write one entry durably (it replaces any entry of ``ref``)."""
-        await self.store.put_many({ref: _encode(entry)})
+        """Write one entry durably; an error entry is kept apart and never hides a session."""
+        key = ref if entry.session is not None else ref + _ERROR
+        await self.store.put_many({key: _encode(entry)})
 
 
 def describe(exc: BaseException) -> str:
