@@ -1,0 +1,129 @@
+"""``orders sync`` on a full disk, ``sessions import`` counts at Ctrl-C and row values (#21)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import resource
+import sqlite3
+import sys
+from pathlib import Path
+
+from aioprintora.sandbox import Sandbox
+
+from ._run import Done, cli_env, interrupt, run, start
+
+_LIMIT = 1 << 20  # RLIMIT_FSIZE of the run on a "full disk": far above the state file's size
+
+
+def _small_files() -> None:  # pragma: no cover - runs in the child, before exec
+    resource.setrlimit(resource.RLIMIT_FSIZE, (_LIMIT, _LIMIT))
+
+
+async def _run_on_full_disk(*args: str, env: dict[str, str]) -> Done:
+    """``aioprintora ARGS`` where no file may grow past ``_LIMIT`` (``ulimit -f``)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aioprintora",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        preexec_fn=_small_files,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 40)
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return Done(proc.returncode, out.decode(), err.decode())
+
+
+async def test_a_sync_whose_output_cannot_be_written_commits_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    seeded = await sandbox.seed_orders(40, ["paid"])
+    state, first_out = tmp_path / "sync.sqlite", tmp_path / "first.jsonl"
+    args = ("orders", "sync", "--state", str(state), "--json")
+    first = await run(*args, "-o", str(first_out), env=cli_env(sandbox))
+    assert first.code == 0, first.err
+    assert len(first_out.read_text().splitlines()) == 40
+    for order in seeded[:15]:  # a quiet night: 15 orders changed
+        await sandbox.advance_order(order.id, "shipped")
+
+    # The output alone is on a full disk: it was grown past the limit, so only its appends fail
+    # (the state, a few KB, can still be written: the bug is committing it).
+    full = tmp_path / "full.jsonl"
+    with full.open("wb") as file:
+        file.truncate(2 * _LIMIT)
+    failed = await _run_on_full_disk(*args, "-o", str(full), env=cli_env(sandbox))
+    assert failed.code != 0
+    assert "state not saved" in failed.err, failed.err
+    assert full.stat().st_size == 2 * _LIMIT  # nothing of it reached the disk
+
+    later_out = tmp_path / "later.jsonl"
+    later = await run(*args, "-o", str(later_out), env=cli_env(sandbox))
+    assert later.code == 0, later.err
+    changed = [json.loads(line)["id"] for line in later_out.read_text().splitlines()]
+    assert sorted(changed) == sorted(o.id for o in seeded[:15])  # not lost: appended now
+
+
+async def test_a_non_integral_quantity_is_a_row_error_naming_the_line(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    base = {"success_url": "https://s.example.com/ok", "failed_url": "https://s.example.com/no"}
+    merch = {"merch_id": "3f0c9a52-6f1e-4c8e-9a7b-2d4e6f8a0b1c"}
+    lines = [
+        {"ref": "a", **merch, "quantity": 2, **base},
+        {"ref": "b", **merch, "quantity": 2.7, **base},
+    ]
+    rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    done = await run(
+        "sessions",
+        "import",
+        str(rows),
+        "--journal",
+        str(tmp_path / "j.sqlite"),
+        env=cli_env(sandbox),
+    )
+    assert done.code != 0
+    assert "line 2" in done.err and "quantity" in done.err and "2.7" in done.err, done.err
+    assert len(sandbox.requests) == 0
+
+
+async def test_the_summary_of_an_interrupted_import_counts_every_answer(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    rows, journal = tmp_path / "rows.jsonl", tmp_path / "j.sqlite"
+    base = {"success_url": "https://s.example.com/ok", "failed_url": "https://s.example.com/no"}
+    rows.write_text(
+        "".join(
+            json.dumps({"ref": f"r{i}", "image_url": f"https://cdn.example.com/{i}.png", **base})
+            + "\n"
+            for i in range(400)
+        )
+    )
+    args = ("sessions", "import", str(rows), "--journal", str(journal), "--concurrency", "8")
+    proc = await start(*args, env=cli_env(sandbox, PRINTORA_RATE_LIMIT="100/s"))
+    for _ in range(1_000):
+        if sandbox.session_count() >= 60 or proc.returncode is not None:
+            break
+        await asyncio.sleep(0.01)
+    stopped = await interrupt(proc)
+    assert stopped.code == 130, stopped.err
+    found = re.search(r"imported ([\d,]+) of 400 rows: ([\d,]+) created", stopped.err)
+    assert found is not None, stopped.err
+    created = int(found[2].replace(",", ""))
+    with sqlite3.connect(journal) as db:  # every answer that arrived was journaled
+        values = [v for (v,) in db.execute("SELECT value FROM aioprintora_kv WHERE key LIKE 'r%'")]
+    journaled = sum("session" in json.loads(value) for value in values)
+    assert created == journaled
+    again = await run(*args, env=cli_env(sandbox))
+    assert again.code == 0, again.err
+    assert f"{400 - created} created, {created} already in the journal" in again.err
+    assert sandbox.session_count() == 400
