@@ -26,20 +26,9 @@ from aioprintora.ratelimit import Window
 from aioprintora.sandbox import Sandbox
 
 from ._report import table
+from .bench_import import requests
 
 LIMIT, PERIOD = 20, 2.0
-
-
-def _rows(n: int) -> list[SessionRequest]:
-    return [
-        SessionRequest(
-            ref=f"row-{i}",
-            image_url=f"https://cdn.example.com/{i}.png",
-            success_url="https://shop.example.com/ok",
-            failed_url="https://shop.example.com/failed",
-        )
-        for i in range(n)
-    ]
 
 
 async def _measure(
@@ -82,10 +71,10 @@ async def main(n: int) -> None:
         async with Sandbox(rate_limits=((LIMIT, PERIOD),)) as sb:
             limiter = [Window(LIMIT, PERIOD)]
             async with PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=limiter) as c:
-                length, errors = await _measure(c, _rows(n), Path(tmp, "fresh.sqlite"))
+                length, errors = await _measure(c, requests(n, "fresh"), Path(tmp, "fresh.sqlite"))
             rows.append(_row(f"fresh import, {n} rows", length, errors))
             journal = Path(tmp, "rerun.sqlite")
-            everything = _rows(10 * (n // 10))
+            everything = requests(10 * (n // 10), "rerun")
             async with PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None) as c:
                 await c.sessions.create_many(everything[: 9 * n // 10], journal=journal)
             async with PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=limiter) as c:

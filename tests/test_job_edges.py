@@ -201,34 +201,36 @@ async def test_a_state_from_before_binding_is_bound_on_first_use(
             _ = [o async for o in OrderSync(theirs, state=state)]
 
 
+async def _journal_and_a_stranger(sandbox: Sandbox, tmp_path: Path, rows: int) -> tuple[str, Path]:
+    """A journal of ``rows`` sessions of the default partner, and another partner's key."""
+    journal = tmp_path / "journal.sqlite"
+    async with _client(sandbox) as api:
+        await api.sessions.create_many([_row(i) for i in range(rows)], journal=journal)
+    return sandbox.add_partner().api_key, journal
+
+
 async def test_a_journal_refuses_another_key_before_sending(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    other = sandbox.add_partner()
-    journal = tmp_path / "journal.sqlite"
-    async with _client(sandbox) as api:
-        await api.sessions.create_many([_row(i) for i in range(3)], journal=journal)
+    key, journal = await _journal_and_a_stranger(sandbox, tmp_path, 3)
     sent = len(sandbox.requests)
-    async with _client(sandbox, other.api_key) as theirs:
+    async with _client(sandbox, key) as theirs:
         with pytest.raises(AccountMismatchError, match="another API key"):
             await theirs.sessions.create_many([_row(i) for i in range(5)], journal=journal)
     assert len(sandbox.requests) == sent
-    assert sandbox.session_count(other.api_key) == 0
+    assert sandbox.session_count(key) == 0
 
 
 async def test_a_journal_from_before_binding_is_bound_by_its_next_entry(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    other = sandbox.add_partner()
-    journal = tmp_path / "journal.sqlite"
-    async with _client(sandbox) as api:
-        await api.sessions.create_many([_row(i) for i in range(2)], journal=journal)
+    key, journal = await _journal_and_a_stranger(sandbox, tmp_path, 2)
     with sqlite3.connect(journal) as db:  # what an older version's journal holds
         db.execute("DELETE FROM aioprintora_kv WHERE key LIKE '%account'")
     async with _client(sandbox) as api:
         results = await api.sessions.create_many([_row(i) for i in range(3)], journal=journal)
     assert [r.journaled for r in results] == [True, True, False]
-    async with _client(sandbox, other.api_key) as theirs:
+    async with _client(sandbox, key) as theirs:
         with pytest.raises(AccountMismatchError):
             await theirs.sessions.create_many([_row(9)], journal=journal)
 
@@ -265,14 +267,28 @@ async def test_a_read_only_journal_fails_before_any_request(
     assert len(sandbox.requests) == 0
 
 
-class _FailingAfter:
-    """A store whose writes fail once ``limit`` entries were written (a disk filling up)."""
+class _Wrapped:
+    """A store around a real one (an SQLite file): subclasses change its writes."""
 
-    def __init__(self, inner: Store, limit: int) -> None:
-        self.inner, self.limit, self.written = inner, limit, 0
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         return await self.inner.get_many(keys)
+
+    async def put_many(self, items: Mapping[str, bytes]) -> None:
+        await self.inner.put_many(items)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _FailingAfter(_Wrapped):
+    """A store whose writes fail once ``limit`` entries were written (a disk filling up)."""
+
+    def __init__(self, inner: Store, limit: int) -> None:
+        super().__init__(inner)
+        self.limit, self.written = limit, 0
 
     async def put_many(self, items: Mapping[str, bytes]) -> None:
         entries = [key for key in items if not key.startswith("\0")]
@@ -280,9 +296,6 @@ class _FailingAfter:
             raise OSError(28, "No space left on device")
         await self.inner.put_many(items)
         self.written += len(entries)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def test_a_journal_write_failing_mid_run_stops_the_import(
@@ -421,24 +434,19 @@ async def test_a_sync_with_a_wrong_key_stops_at_its_first_answer(
 # -- 7. counts are exact ---------------------------------------------------------------------------
 
 
-class _SlowFor:
+class _SlowFor(_Wrapped):
     """A store that holds the write of one ref until released (a slow disk at a Ctrl-C)."""
 
     def __init__(self, inner: Store, ref: str) -> None:
-        self.inner, self.ref = inner, ref
+        super().__init__(inner)
+        self.ref = ref
         self.writing, self.release = asyncio.Event(), asyncio.Event()
-
-    async def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
-        return await self.inner.get_many(keys)
 
     async def put_many(self, items: Mapping[str, bytes]) -> None:
         if self.ref in items:
             self.writing.set()
             await self.release.wait()
         await self.inner.put_many(items)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def test_the_last_progress_counts_every_answer_of_a_cancelled_import(

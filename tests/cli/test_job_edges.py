@@ -1,4 +1,4 @@
-"""``orders sync`` on a full disk, ``sessions import`` counts at Ctrl-C and row values (#21)."""
+"""``orders sync`` on a full disk, and ``sessions import`` counts at Ctrl-C (#21)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,18 @@ import json
 import re
 import resource
 import sqlite3
-import sys
 from pathlib import Path
 
 from aioprintora.sandbox import Sandbox
 
-from ._run import Done, cli_env, interrupt, run, start
+from ._run import cli_env, interrupt, run, start
 
 _LIMIT = 1 << 20  # RLIMIT_FSIZE of the run on a "full disk": far above the state file's size
 
 
 def _small_files() -> None:  # pragma: no cover - runs in the child, before exec
+    """``ulimit -f``: no file may grow past ``_LIMIT``."""
     resource.setrlimit(resource.RLIMIT_FSIZE, (_LIMIT, _LIMIT))
-
-
-async def _run_on_full_disk(*args: str, env: dict[str, str]) -> Done:
-    """``aioprintora ARGS`` where no file may grow past ``_LIMIT`` (``ulimit -f``)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aioprintora",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        preexec_fn=_small_files,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 40)
-    except BaseException:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return Done(proc.returncode, out.decode(), err.decode())
 
 
 async def test_a_sync_whose_output_cannot_be_written_commits_nothing(
@@ -60,7 +38,13 @@ async def test_a_sync_whose_output_cannot_be_written_commits_nothing(
     full = tmp_path / "full.jsonl"
     with full.open("wb") as file:
         file.truncate(2 * _LIMIT)
-    failed = await _run_on_full_disk(*args, "-o", str(full), env=cli_env(sandbox))
+    failed = await run(
+        *args,
+        "-o",
+        str(full),
+        env=cli_env(sandbox),
+        preexec_fn=_small_files,
+    )
     assert failed.code != 0
     assert full.stat().st_size == 2 * _LIMIT  # nothing of it reached the disk
 
@@ -70,30 +54,6 @@ async def test_a_sync_whose_output_cannot_be_written_commits_nothing(
     changed = [json.loads(line)["id"] for line in later_out.read_text().splitlines()]
     assert sorted(changed) == sorted(o.id for o in seeded[:15])  # not lost: appended now
     assert "state not saved" in failed.err, failed.err
-
-
-async def test_a_non_integral_quantity_is_a_row_error_naming_the_line(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    rows = tmp_path / "rows.jsonl"
-    base = {"success_url": "https://s.example.com/ok", "failed_url": "https://s.example.com/no"}
-    merch = {"merch_id": "3f0c9a52-6f1e-4c8e-9a7b-2d4e6f8a0b1c"}
-    lines = [
-        {"ref": "a", **merch, "quantity": 2, **base},
-        {"ref": "b", **merch, "quantity": 2.7, **base},
-    ]
-    rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    done = await run(
-        "sessions",
-        "import",
-        str(rows),
-        "--journal",
-        str(tmp_path / "j.sqlite"),
-        env=cli_env(sandbox),
-    )
-    assert done.code != 0
-    assert "line 2" in done.err and "quantity" in done.err and "2.7" in done.err, done.err
-    assert len(sandbox.requests) == 0
 
 
 async def test_the_summary_of_an_interrupted_import_counts_every_answer(
