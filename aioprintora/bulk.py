@@ -207,6 +207,10 @@ def stops_job(exc: BaseException, horizon: float) -> bool:
 
     A wrong key (401), no permission (403), a shared limiter failing closed, or the day quota
     spent: a 429 whose wait is longer than ``horizon``, what one call would wait for.
+
+    Args:
+        exc: the error a request met.
+        horizon: seconds one call waits at most (``min(deadline, max_server_wait)``).
     """
     if isinstance(exc, (AuthenticationError, PermissionDeniedError, RateLimiterUnavailableError)):
         return True
