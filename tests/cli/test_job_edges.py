@@ -87,3 +87,22 @@ async def test_the_summary_of_an_interrupted_import_counts_every_answer(
     assert again.code == 0, again.err
     assert f"{400 - created} created, {created} already in the journal" in again.err
     assert sandbox.session_count() == 400
+
+
+async def test_a_sync_state_of_another_key_is_refused_naming_full(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    other = sandbox.add_partner()
+    await sandbox.seed_orders(3, ["paid"])
+    await sandbox.seed_orders(5, ["paid"], api_key=other.api_key)
+    state, out = tmp_path / "sync.sqlite", tmp_path / "changes.jsonl"
+    args = ("orders", "sync", "--state", str(state), "-o", str(out))
+    assert (await run(*args, env=cli_env(sandbox))).code == 0
+    theirs = cli_env(sandbox, PRINTORA_API_KEY=other.api_key)
+    sent = len(sandbox.requests)
+    refused = await run(*args, env=theirs)
+    assert refused.code == 2 and "another API key" in refused.err and "--full" in refused.err
+    assert other.api_key not in refused.err and sandbox.api_key not in refused.err
+    assert len(sandbox.requests) == sent
+    assert (await run(*args, "--full", env=theirs)).code == 0
+    assert len(out.read_text().splitlines()) == 3 + 5
