@@ -81,6 +81,8 @@ def construct_clients(http: aiohttp.ClientSession, redis: Redis) -> list[Printor
     limiter: Limiter = shared
     local: Limiter = RateLimiter([Window(60, 60), Window(10_000, 86_400.0)])
     windows: tuple[Window, ...] = DEFAULT_WINDOWS
+    schedule: float = limiter.free_after(10, 0.0) + local.free_after(10, 0.0)
+    print(schedule)
     clients = [
         PrintoraClient("sk_test_x"),
         PrintoraClient(environment="staging", timeout=10.0, max_retries=2, deadline=None),
@@ -261,6 +263,10 @@ async def order_sync(client: PrintoraClient, since: datetime | None) -> datetime
     async for order in stateful:
         print(order.id)
     print(stateful.requests, stateful.full_run, stateful.listings)
+    manual = OrderSync(client, state="orders.sqlite", autocommit=False)
+    async for order in manual:
+        print(order.id)
+    await manual.commit()
     return sync.checkpoint
 
 
