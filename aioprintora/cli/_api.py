@@ -1,5 +1,5 @@
-"""What every API command shares: ``--api-key``/``--base-url``/``--rate-limit``/``--json``, the
-client, and turning SDK errors into exit codes."""
+"""What every API command shares: ``--api-key``/``--base-url``/``--rate-limit``/``--json``, and
+the client (its retries shown on stderr as they happen)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import PrintoraError
-from . import errors
+from ..hooks import Hooks
 from ._runtime import run_async
 from .output import Output
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
+    from ..hooks import CallInfo, RetryEvent
     from ..ratelimit import Window
 
-__all__ = ["Api", "api_options", "parse_rate_limit"]
+__all__ = ["Api", "RetryNotice", "api_options", "parse_rate_limit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -42,6 +42,20 @@ def parse_rate_limit(values: Sequence[str]) -> tuple[Window, ...] | None:
             raise ValueError(f"{value!r} is not a rate like 60/min, 10000/day, 5/30s or 'off'")
         windows.append(Window(int(match[1]), float(match[2] or 1) * _PERIODS[unit]))
     return tuple(windows)
+
+
+class RetryNotice(Hooks):
+    """Each retry on stderr as it happens, as the rate-limit waits are: never silent."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+
+    def on_retry(self, call: CallInfo, event: RetryEvent) -> None:
+        detail = getattr(event.error, "message", None) or event.error
+        self.output.say(
+            f"waiting {event.wait:.1f} s to retry {call.operation}: attempt {event.attempt} "
+            f"failed ({event.reason}: {detail})"
+        )
 
 
 class Api:
@@ -73,12 +87,17 @@ class Api:
             raise click.UsageError("no API key: pass --api-key or set PRINTORA_API_KEY")
         try:
             windows = parse_rate_limit(self.rate_limit) if self.rate_limit else DEFAULT_RATE_LIMIT
-            return PrintoraClient(self._api_key, base_url=self.base_url, rate_limit=windows)
+            return PrintoraClient(
+                self._api_key,
+                base_url=self.base_url,
+                rate_limit=windows,
+                hooks=[RetryNotice(self.output)],
+            )
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 
     def run(self, work: Callable[[PrintoraClient], Awaitable[T]]) -> T | None:
-        """Run ``work(client)`` to the end; an SDK error exits 1 with the API's code and message.
+        """Run ``work(client)`` to the end (what it raises: see :func:`.errors.explain`).
 
         A ValueError is the SDK refusing an argument before sending anything: a usage error.
         """
@@ -90,9 +109,8 @@ class Api:
 
         try:
             return run_async(main)
-        except PrintoraError as exc:
-            self.output.error(errors.describe(exc))
-            raise click.exceptions.Exit(errors.API_ERROR) from None
+        except UnicodeError:
+            raise  # output or data, not an argument
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 

@@ -10,6 +10,7 @@ import click
 
 from ..models import Order, OrderStatus
 from ._api import Api, api_options
+from ._files import FilePath
 from .output import jsonable, to_json
 
 if TYPE_CHECKING:
@@ -62,9 +63,7 @@ def list_(api: Api, status: str | None, limit: int, offset: int) -> None:
 @orders.command()
 @click.option("--status", type=_STATUS, help="Only orders in this status.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
-@click.option(
-    "-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), required=True
-)
+@click.option("-o", "--output", "path", type=FilePath("output"), required=True)
 @api_options
 def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
     """Every order (or every one in a status) to a CSV or JSON Lines file.
@@ -117,7 +116,7 @@ def _row(order: Order) -> dict[str, Any]:
     "--state",
     "state_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("database"),
     help="SQLite file with what the last complete run saw (created on the first run).",
 )
 @click.option(
@@ -125,7 +124,7 @@ def _row(order: Order) -> dict[str, Any]:
     "--output",
     "path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("output"),
     help="JSON Lines file the new and changed orders are appended to.",
 )
 @click.option("--status", type=_STATUS, help="Only append orders now in this status.")
