@@ -64,13 +64,23 @@ def list_(api: Api, status: str | None, limit: int, offset: int) -> None:
 @click.option("--status", type=_STATUS, help="Only orders in this status.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
 @click.option("-o", "--output", "path", type=FilePath("output"), required=True)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV cells exactly as received: no leading ' before = + - @ tab or CR (not for "
+    "a spreadsheet).",
+)
 @api_options
-def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
+def export(api: Api, status: str | None, fmt: str, path: Path, raw: bool) -> None:
     """Every order (or every one in a status) to a CSV or JSON Lines file.
 
     Columns are the Order model's field names. The file is written beside its destination and
     renamed over it, so a re-run replaces it in one step; on Ctrl-C or an API error what was
     exported so far is kept, complete row by row.
+
+    CSV is safe to open in a spreadsheet: a text cell that begins with = + - @, a tab or a
+    carriage return gets a leading ' (OWASP's CSV-injection rule), so it is never run as a
+    formula. --raw turns that off.
 
     \b
     Example:
@@ -80,7 +90,7 @@ def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
     from .progress import Meter
 
     async def work(client: PrintoraClient) -> int:
-        writer = AtomicWriter(path, fmt, ORDER_COLUMNS)
+        writer = AtomicWriter(path, fmt, ORDER_COLUMNS, raw=raw)
         meter = Meter(api.output, "exporting orders", client.limiter, per_request=_PAGE)
         complete = False
         try:

@@ -31,7 +31,8 @@ from rich.text import Text
 __all__ = ["Output", "jsonable", "printable", "to_json"]
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Left raw by ``json.dumps(ensure_ascii=False)``, though no terminal should see them.
+_JSON_ESCAPED = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -68,8 +69,9 @@ def _dumps(value: Any, indent: int | None = None) -> str:
     text = json.dumps(
         value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
     )
-    # Only a string can hold a lone surrogate, and JSON escapes it exactly: always encodable.
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    # Only a string can hold these, and a JSON escape is exact: C1 codes never reach a terminal
+    # and a lone surrogate never fails the encoding.
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def to_json(value: Any) -> str:
