@@ -146,6 +146,7 @@ class AtomicWriter:
         self.columns = tuple(columns)
         self.raw = raw
         self.count = 0
+        self._failed = False
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         except OSError as exc:  # named after the file asked for, not the temporary one
@@ -161,22 +162,35 @@ class AtomicWriter:
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Append one row (JSON-ready values)."""
-        if self._csv is not None:
-            self._csv.writerow({k: _csv_cell(row.get(k), self.raw) for k in self.columns})
-        else:
-            self._file.write(to_json(row) + "\n")
+        try:
+            if self._csv is not None:
+                self._csv.writerow({k: _csv_cell(row.get(k), self.raw) for k in self.columns})
+            else:
+                self._file.write(to_json(row) + "\n")
+        except OSError:
+            self._failed = True  # a row may be cut short: never renamed over the destination
+            raise
         self.count += 1
 
     def commit(self) -> None:
-        """Flush to disk and rename over the destination."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self._tmp, self.path)
+        """Flush to disk and rename over the destination. After a failed write or flush (a full
+        disk) the destination is left as it was and the temporary file removed."""
+        if self._failed:
+            self.discard()
+            return
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         """Drop the temporary file; the destination is left as it was."""
-        self._file.close()
+        with contextlib.suppress(OSError):  # its buffer cannot be written: a full disk
+            self._file.close()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .._logging import ENV_VAR
 from ..errors import APIConnectionError, APIError, PrintoraError
-from ._files import given
+from ._files import GivenFile, given
 
 __all__ = [
     "API_ERROR",
@@ -76,37 +76,41 @@ def _api(exc: BaseException) -> str:
     return describe(exc)
 
 
-def _missing_directory(path: Path) -> str | None:
-    parent = path.parent
-    return None if parent.is_dir() else f"{path}: no such directory {parent}"
+def _missing_directory(file: GivenFile | Path) -> str | None:
+    parent = file.path.parent if isinstance(file, GivenFile) else file.parent
+    return None if parent.is_dir() else f"{file}: no such directory {parent}"
 
 
-def _about(files: list[str], text: str) -> str:
-    return f"{', '.join(files)}: {text}" if files else text
+def _about(files: list[GivenFile], text: str) -> str:
+    return f"{', '.join(map(str, files))}: {text}" if files else text
 
 
 def _database(exc: BaseException) -> str:
     databases = given("database")
     for file in databases:
-        if missing := _missing_directory(file.path):
+        if missing := _missing_directory(file):
             return missing
-    return _about([str(f) for f in databases], f"{exc} (SQLite)")
+    # SQLite says "unable to open" for a file it may read but not lock or journal beside.
+    locked = any(
+        f.path.exists() and not (os.access(f.path, os.W_OK) and os.access(f.path.parent, os.W_OK))
+        for f in databases
+    )
+    hint = "; it or its directory is read-only or locked" if locked else ""
+    return _about(databases, f"{exc} (SQLite){hint}")
 
 
 def _os_error(exc: BaseException) -> str:
     assert isinstance(exc, OSError)
     reason = exc.strerror or str(exc)
     if exc.filename is None:  # a write that failed (a full disk): the files being written
-        return _about([str(f) for f in given("output")], reason)
+        return _about(given("output"), reason)
     name = os.fsdecode(exc.filename)
-    known = [f for f in given() if str(f.path) == name]
-    if not known and (missing := _missing_directory(Path(name))):
-        return missing
-    return f"{known[0] if known else name}: {reason}"
+    file = next((f for f in given() if str(f.path) == name), None) or Path(name)
+    return _missing_directory(file) or f"{file}: {reason}"
 
 
 def _bad_csv(exc: BaseException) -> str:
-    return _about([str(f) for f in given("input")], f"not valid CSV: {exc}")
+    return _about(given("input"), f"not valid CSV: {exc}")
 
 
 def _unexpected(exc: BaseException) -> str:
