@@ -91,15 +91,16 @@ async def test_missing_directories_are_named(sandbox: Sandbox, tmp_path: Path) -
     env = cli_env(sandbox)
     journal, state = gone / "j.sqlite", gone / "s.sqlite"
     out, export, results = gone / "o.jsonl", gone / "o.csv", gone / "r.jsonl"
+    sync = ("orders", "sync", "--state")
     runs = [
-        (await _import(sandbox, rows, journal), f"{journal} (--journal): no such directory {gone}"),
-        (await _import(sandbox, rows, tmp_path / "j.sqlite", "--out", str(results)), f"{results} (--out): no such directory"),
-        (await run("orders", "sync", "--state", str(state), "-o", str(tmp_path / "o"), env=env), f"{state} (--state): no such directory"),
-        (await run("orders", "sync", "--state", str(tmp_path / "s"), "-o", str(out), env=env), f"{out} (-o): no such directory"),
-        (await run("orders", "export", "--format", "csv", "-o", str(export), env=env), f"{export} (-o): no such directory"),
+        (await _import(sandbox, rows, journal), f"{journal} (--journal)"),
+        (await _import(sandbox, rows, tmp_path / "j", "--out", str(results)), f"{results} (--out)"),
+        (await run(*sync, str(state), "-o", str(tmp_path / "o"), env=env), f"{state} (--state)"),
+        (await run(*sync, str(tmp_path / "s"), "-o", str(out), env=env), f"{out} (-o)"),
+        (await run("orders", "export", "--format=csv", "-o", str(export), env=env), f"{export} (-o)"),
     ]  # fmt: skip
-    for done, needle in runs:
-        one_error(done, 1, needle)
+    for done, file in runs:
+        one_error(done, 1, f"{file}: no such directory {gone}")
     assert not gone.exists()
 
 
@@ -129,7 +130,7 @@ async def test_a_locked_journal_even_for_root(sandbox: Sandbox, tmp_path: Path) 
     rows.write_text(HEADER + ROW)
     first = await _import(sandbox, rows, journal)
     assert first.code == 0, first.err
-    assert sorted(p.name for p in journal.parent.iterdir()) == ["j.sqlite"]  # noqa: ASYNC240
+    assert sorted(p.name for p in journal.parent.iterdir()) == ["j.sqlite"]
     rows.write_text(HEADER + ROW + ROW.replace("a,", "b,", 1))
     # The file and its directory (where SQLite would put its write-ahead log).
     with immutable(journal), immutable(journal.parent):
@@ -149,7 +150,7 @@ async def test_a_full_disk(sandbox: Sandbox, tmp_path: Path) -> None:
         env = cli_env(sandbox)
         exported = await run("orders", "export", "--format", "csv", "-o", str(export), env=env)
         one_error(exported, 1, f"{export} (-o)", "No space left on device")
-        assert list(mounted.iterdir()) == []  # noqa: ASYNC240 - no temporary file left behind
+        assert list(mounted.iterdir()) == []  # no temporary file left behind
         synced = await run(
             "orders", "sync", "--state", str(tmp_path / "s.sqlite"), "-o", str(changes), env=env
         )

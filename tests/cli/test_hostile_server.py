@@ -37,6 +37,7 @@ KEY = "sk_test_hostile"
 SECRET = "whsec_hostile"
 SESSION_ID = "3f0c9a56-1f3e-4c1a-9d57-2f1b8c4e7a10"
 LOG_ID = "5d1f7c2a-0b7e-4c4e-8f00-2b1c3d4e5f60"
+SHOP = ("--success-url", "https://s.example.com/ok", "--failed-url", "https://s.example.com/no")
 
 
 def _hostile(cls: type[Any], **valid: Any) -> Any:
@@ -44,9 +45,8 @@ def _hostile(cls: type[Any], **valid: Any) -> Any:
     hints = typing.get_type_hints(cls)
     values = dict(valid)
     for field in attrs.fields(cls):
-        if field.name not in values and str in (typing.get_args(hints[field.name]) or ()):
-            values[field.name] = HOSTILE + field.name
-        elif field.name not in values and hints[field.name] is str:
+        hint = hints[field.name]
+        if field.name not in values and str in (hint, *typing.get_args(hint)):
             values[field.name] = HOSTILE + field.name
     return cls(**values)
 
@@ -132,7 +132,7 @@ def _clean(text: str) -> None:
 
 def _columns(table: str) -> list[str]:
     """Each column of a rich table (header and folded lines included) joined top to bottom."""
-    lines = [line for line in table.splitlines() if line.startswith("│") or line.startswith("┃")]
+    lines = [line for line in table.splitlines() if line.startswith(("│", "┃"))]
     cells = [[c.strip() for c in line.strip("│┃").replace("┃", "│").split("│")] for line in lines]
     return ["".join(col) for col in zip(*cells, strict=True)]
 
@@ -174,8 +174,7 @@ async def test_tables_show_server_strings_as_text(hostile: str) -> None:
     )
 
     created, got, resent, retried = await asyncio.gather(
-        run("sessions", "create", "--image-url", "https://cdn.example.com/1.png",
-            "--success-url", "https://s.example.com/ok", "--failed-url", "https://s.example.com/no", env=env),
+        run("sessions", "create", "--image-url", "https://cdn.example.com/1.png", *SHOP, env=env),
         run("sessions", "get", SESSION_ID, env=env),
         run("webhooks", "resend", "--order-id", SESSION_ID, "--event-type", "order.paid", env=env),
         run("webhooks", "retry", LOG_ID, env=env),
