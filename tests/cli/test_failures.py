@@ -97,7 +97,7 @@ async def test_missing_directories_are_named(sandbox: Sandbox, tmp_path: Path) -
         (await _import(sandbox, rows, tmp_path / "j", "--out", str(results)), f"{results} (--out)"),
         (await run(*sync, str(state), "-o", str(tmp_path / "o"), env=env), f"{state} (--state)"),
         (await run(*sync, str(tmp_path / "s"), "-o", str(out), env=env), f"{out} (-o)"),
-        (await run("orders", "export", "--format=csv", "-o", str(export), env=env), f"{export} (-o)"),
+        (await run("orders", "export", "--format=csv", f"-o{export}", env=env), f"{export} (-o)"),
     ]  # fmt: skip
     for done, file in runs:
         one_error(done, 1, f"{file}: no such directory {gone}")
