@@ -32,6 +32,7 @@ from ._files import GivenFile, given
 
 __all__ = [
     "API_ERROR",
+    "FILE_ERROR",
     "INTERRUPTED",
     "OK",
     "USAGE",
@@ -46,6 +47,8 @@ __all__ = [
 
 OK = 0
 API_ERROR = 1
+#: The same code as an API error: 1 is "it did not work", the line says what.
+FILE_ERROR = 1
 USAGE = 2
 INTERRUPTED = 130
 
@@ -122,8 +125,8 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[BaseException], str], int], .
     (PrintoraError, _api, API_ERROR),
     (BadInputError, str, USAGE),
     (csv.Error, _bad_csv, USAGE),
-    (sqlite3.Error, _database, API_ERROR),
-    (OSError, _os_error, API_ERROR),
+    (sqlite3.Error, _database, FILE_ERROR),
+    (OSError, _os_error, FILE_ERROR),
     (Exception, _unexpected, API_ERROR),
 )
 

@@ -1,4 +1,4 @@
-"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
+r"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
 machines.
 
 With ``--json`` a command prints one JSON document, or JSON Lines when it streams; everything
@@ -6,9 +6,9 @@ meant for people only (progress, rate-limit waits, summaries of streams) goes to
 stdout stays parseable.
 
 What a server sent is text, never markup or terminal codes: values reach rich as ``Text`` (no
-markup, no emoji codes), and control characters (C0, DEL, C1) and lone surrogates are shown
-escaped (``\x1b``, ``\ud800``). JSON stays exact: a lone surrogate is written as its ``\ud800``
-escape, which reads back as the same string.
+markup, no emoji codes), and control characters (C0, DEL, C1, bidirectional overrides) and
+lone surrogates are shown escaped (``\x1b``, ``\ud800``). JSON stays exact: those characters
+are written as JSON escapes (``\u009b``, ``\ud800``), which read back as the same string.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from rich.text import Text
 
 __all__ = ["Output", "jsonable", "printable", "to_json"]
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: C0, DEL, C1, the bidirectional overrides and isolates (which reorder what the line shows),
+#: lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 #: Left raw by ``json.dumps(ensure_ascii=False)``, though no terminal should see them.
-_JSON_ESCAPED = re.compile("[\x7f-\x9f\ud800-\udfff]")
+_JSON_ESCAPED = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -69,8 +71,8 @@ def _dumps(value: Any, indent: int | None = None) -> str:
     text = json.dumps(
         value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
     )
-    # Only a string can hold these, and a JSON escape is exact: C1 codes never reach a terminal
-    # and a lone surrogate never fails the encoding.
+    # Only a string can hold these, and a JSON escape is exact: C1 codes and bidirectional
+    # overrides never reach a terminal, and a lone surrogate never fails the encoding.
     return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +142,21 @@ async def test_a_locked_journal_even_for_root(sandbox: Sandbox, tmp_path: Path) 
             "read-only or locked",
         )
     assert sandbox.session_count() == 1
+
+
+async def test_a_journal_another_process_holds_locked(sandbox: Sandbox, tmp_path: Path) -> None:
+    rows, journal = tmp_path / "rows.csv", tmp_path / "j.sqlite"
+    rows.write_text(HEADER + ROW)
+    first = await _import(sandbox, rows, journal)
+    assert first.code == 0, first.err
+    rows.write_text(HEADER + ROW + ROW.replace("a,", "b,", 1))
+    holder = sqlite3.connect(journal, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # until the end: the import waits, then gives up
+        done = await _import(sandbox, rows, journal)
+    finally:
+        holder.close()
+    one_error(done, 1, f"{journal} (--journal)", "database is locked")
 
 
 async def test_a_full_disk(sandbox: Sandbox, tmp_path: Path) -> None:

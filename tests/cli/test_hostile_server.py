@@ -24,15 +24,15 @@ from ._run import cli_env, interrupt, run, start, wait_for_line
 #: No spaces (so a folded table cell can be put back together), a formula first.
 HOSTILE = (
     '=HYPERLINK("http://evil.example")[/oops][link=http://evil.example]x[/link]'
-    "\x1b[2J\x9b1m\x07\ud800:thumbs_up:"
+    "\x1b[2J\x9b1m\x07\u202e\ud800:thumbs_up:"
 )
 #: What a person sees of it in a table: every character that is not text, escaped.
 SHOWN = (
     '=HYPERLINK("http://evil.example")[/oops][link=http://evil.example]x[/link]'
-    "\\x1b[2J\\x9b1m\\x07\\ud800:thumbs_up:"
+    "\\x1b[2J\\x9b1m\\x07\\u202e\\ud800:thumbs_up:"
 )
-#: Bytes that drive a terminal: ESC, the C1 CSI, BEL (as UTF-8 bytes of the output).
-_CONTROL = ("\x1b", "\x9b", "\x07")
+#: What drives a terminal: ESC, the C1 CSI, BEL, a right-to-left override.
+_CONTROL = ("\x1b", "\x9b", "\x07", "\u202e")
 KEY = "sk_test_hostile"
 SECRET = "whsec_hostile"
 SESSION_ID = "3f0c9a56-1f3e-4c1a-9d57-2f1b8c4e7a10"
