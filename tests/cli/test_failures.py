@@ -38,13 +38,21 @@ def _system(*command: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=30)  # noqa: S603
 
 
+def _needs_root(*command: str) -> None:
+    """Run a root-only set-up step; skip the test (saying why) where this machine cannot."""
+    if not _ROOT or shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} needs root")
+    try:
+        _system(*command)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"{' '.join(command)} does not work here: {exc.stderr.decode().strip()}")
+
+
 @contextlib.contextmanager
 def tmpfs(where: Path, size: str = "1m") -> Iterator[Path]:
     """A small filesystem of its own at ``where`` (root only), unmounted at the end."""
-    if not _ROOT or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
     where.mkdir()
-    _system("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where))
+    _needs_root("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where))
     try:
         yield where
     finally:
@@ -54,9 +62,7 @@ def tmpfs(where: Path, size: str = "1m") -> Iterator[Path]:
 @contextlib.contextmanager
 def immutable(path: Path) -> Iterator[None]:
     """``chattr +i``: not even root may write it, until undone at the end."""
-    if not _ROOT or shutil.which("chattr") is None:
-        pytest.skip("chattr +i needs root")
-    _system("chattr", "+i", str(path))
+    _needs_root("chattr", "+i", str(path))
     try:
         yield
     finally:

@@ -292,3 +292,47 @@ async def test_listen_prints_a_hostile_delivery_as_text() -> None:
     _clean(line + done.out + done.err)
     for part in (SHOWN, f"session={SHOWN}session", f"order={SHOWN}order", f"status={SHOWN}status"):
         assert part in line, line
+
+
+FORMULAS = {
+    '=HYPERLINK("http://evil.example","x")': True,
+    "+cmd|' /C calc'!A0": True,
+    "@SUM(1+1)*cmd|' /C calc'!A0": True,
+    "-2+3+cmd|' /C calc'!A0": True,
+    "\tTAB": True,
+    "\rCR": True,
+    "-5.00": False,  # a plain number stays one
+    "ORD-1042": False,
+}
+
+
+async def test_csv_cells_that_could_start_a_formula_are_text(tmp_path: Path) -> None:
+    orders = [
+        Order(id=f"o{n}", status="paid", order_number=number, total_amount="-5.00")
+        for n, number in enumerate(FORMULAS)
+    ]
+    pagination = {"total": len(orders), "limit": 100, "offset": 0, "hasMore": False}
+    app = web.Application()
+    page = {"orders": [o.to_dict(wire=True) for o in orders], "pagination": pagination}
+    app.router.add_get("/api/v1/partners/orders", _answer(page))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    try:
+        env = _env(f"http://127.0.0.1:{runner.addresses[0][1]}")
+        done = await asyncio.gather(
+            run("orders", "export", "--format", "csv", "-o", str(safe), env=env),
+            run("orders", "export", "--format", "csv", "--raw", "-o", str(raw), env=env),
+        )
+    finally:
+        await runner.cleanup()
+    assert [d.code for d in done] == [0, 0], [d.err for d in done]
+    with safe.open(newline="") as file:
+        shown = {row["id"]: row for row in csv.DictReader(file)}
+    with raw.open(newline="") as file:
+        as_sent = {row["id"]: row for row in csv.DictReader(file)}
+    for n, (number, guarded) in enumerate(FORMULAS.items()):
+        assert shown[f"o{n}"]["order_number"] == ("'" if guarded else "") + number, number
+        assert as_sent[f"o{n}"]["order_number"] == number
+        assert shown[f"o{n}"]["total_amount"] == "-5.00"
