@@ -90,6 +90,13 @@ async def _orders(request: web.Request) -> web.Response:
     return _ok({"orders": [ORDER.to_dict(wire=True)], "pagination": pagination})
 
 
+async def _create_session(request: web.Request) -> web.Response:
+    if "refused" in (await request.json()).get("imageUrl", ""):  # a hostile error message
+        error = {"code": HOSTILE, "message": HOSTILE}
+        return web.json_response({"success": False, "error": error}, status=400)
+    return _ok(SESSION.to_dict(wire=True), 201)
+
+
 def _answer(data: Any, status: int = 200) -> Any:
     async def handler(_: web.Request) -> web.Response:
         return _ok(data, status)
@@ -107,7 +114,7 @@ async def hostile() -> AsyncIterator[str]:
     api = "/api/v1"
     app.router.add_get(f"{api}/partners/orders", _orders)
     app.router.add_get(f"{api}/partners/webhook-logs", _answer(logs))
-    app.router.add_post(f"{api}/partner-session", _answer(session, 201))
+    app.router.add_post(f"{api}/partner-session", _create_session)
     app.router.add_get(f"{api}/partner-session/{{id}}", _answer(session))
     app.router.add_post(f"{api}/partners/webhook-logs/resend", _answer(delivery))
     app.router.add_post(f"{api}/partners/webhook-logs/{{id}}/retry", _answer(delivery))
@@ -247,20 +254,26 @@ async def test_exports_are_exact_or_spreadsheet_safe(hostile: str, tmp_path: Pat
 
 async def test_import_results_keep_server_strings_exactly(hostile: str, tmp_path: Path) -> None:
     rows, results = tmp_path / "rows.csv", tmp_path / "results.jsonl"
+    urls = "https://s.example.com/ok,https://s.example.com/no"
     rows.write_text(
         "ref,image_url,success_url,failed_url\n"
-        "a,https://cdn.example.com/a.png,https://s.example.com/ok,https://s.example.com/no\n"
+        f"a,https://cdn.example.com/a.png,{urls}\nb,https://cdn.example.com/refused.png,{urls}\n"
     )
-    done = await run(
-        "sessions", "import", str(rows), "--journal", str(tmp_path / "j.sqlite"),
-        "--out", str(results), "--json", env=_env(hostile),
-    )  # fmt: skip
-    assert done.code == 0, done.err
-    _clean(done.out + done.err)
-    (line,) = results.read_text("utf-8").splitlines()
-    result = json.loads(line)
-    assert result["session_id"] == SESSION.id and result["redirect_url"] == SESSION.redirect_url
-    assert json.loads(done.out) == result
+    args = ("sessions", "import", str(rows), "--journal", str(tmp_path / "j.sqlite"))
+    as_json = await run(*args, "--out", str(results), "--json", env=_env(hostile))
+    assert as_json.code == 1, as_json.err  # a row failed
+    _clean(as_json.out + as_json.err)
+    written = [json.loads(line) for line in results.read_text("utf-8").splitlines()]
+    assert written == [json.loads(line) for line in as_json.out.splitlines()]
+    made, refused = sorted(written, key=lambda r: r["ref"])
+    assert made["session_id"] == SESSION.id and made["redirect_url"] == SESSION.redirect_url
+    assert refused["error"] == f"{HOSTILE}: {HOSTILE} (HTTP 400)"
+
+    table = await run(*args, env=_env(hostile))  # the failed row again, as a table
+    assert table.code == 1, table.err
+    _clean(table.out + table.err)
+    ref, error = (column.replace(" ", "") for column in _columns(table.out))
+    assert (ref, error) == ("refb", f"error{SHOWN}:{SHOWN}(HTTP400)")  # folded: no spaces
 
 
 async def test_listen_prints_a_hostile_delivery_as_text() -> None:
