@@ -57,14 +57,11 @@ class SQLiteStore:
         namespace: which job's keys these are (a journal and a sync state may share a file).
     """
 
-    #: Until connected: a file that cannot be opened leaves ``__del__`` nothing to close.
-    _db: sqlite3.Connection | None = None
-
     def __init__(self, path: str | os.PathLike[str], namespace: str = "default") -> None:
         self.path = os.fspath(path)
         self.namespace = namespace
         # Autocommit mode: each statement is its own transaction unless we open one.
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
@@ -121,7 +118,8 @@ class SQLiteStore:
             self._db = None
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_db"):  # a file that could not be opened left nothing to close
+            self.close()
 
 
 def open_store(where: StoreLike, namespace: str) -> tuple[Store, bool]:
