@@ -10,16 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..hooks import Hooks
 from ._runtime import run_async
 from .output import Output
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
-    from ..hooks import CallInfo, RetryEvent
     from ..ratelimit import Window
 
-__all__ = ["Api", "RetryNotice", "api_options", "parse_rate_limit"]
+__all__ = ["Api", "api_options", "parse_rate_limit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -42,20 +40,6 @@ def parse_rate_limit(values: Sequence[str]) -> tuple[Window, ...] | None:
             raise ValueError(f"{value!r} is not a rate like 60/min, 10000/day, 5/30s or 'off'")
         windows.append(Window(int(match[1]), float(match[2] or 1) * _PERIODS[unit]))
     return tuple(windows)
-
-
-class RetryNotice(Hooks):
-    """Each retry on stderr as it happens, as the rate-limit waits are: never silent."""
-
-    def __init__(self, output: Output) -> None:
-        self.output = output
-
-    def on_retry(self, call: CallInfo, event: RetryEvent) -> None:
-        detail = getattr(event.error, "message", None) or event.error
-        self.output.say(
-            f"waiting {event.wait:.1f} s to retry {call.operation}: attempt {event.attempt} "
-            f"failed ({event.reason}: {detail})"
-        )
 
 
 class Api:
@@ -82,6 +66,7 @@ class Api:
     def client(self) -> PrintoraClient:
         """A new client (usage errors for a missing key or a bad URL or rate)."""
         from ..client import DEFAULT_RATE_LIMIT, PrintoraClient
+        from ._retries import RetryNotice
 
         if not self._api_key:
             raise click.UsageError("no API key: pass --api-key or set PRINTORA_API_KEY")

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..models import EventType, WebhookStatus
-from ..resources.webhook_logs import RESENDABLE
+from ..models import RESENDABLE_EVENTS, EventType, WebhookStatus
 from ._api import Api, api_options
 from .listen import listen
 
@@ -20,7 +19,7 @@ __all__ = ["webhooks"]
 _LISTED = ("id", "event_type", "status", "status_code", "attempt_count", "order_id")
 _EVENT = click.Choice([e.value for e in EventType])
 #: What ``resend`` accepts (order.cancelled cannot be resent), so its help offers only these.
-_RESENDABLE = click.Choice([e.value for e in EventType if e.value in RESENDABLE])
+_RESENDABLE = click.Choice([e.value for e in EventType if e.value in RESENDABLE_EVENTS])
 
 
 @click.group()
