@@ -86,6 +86,8 @@ class Api:
 
         A ValueError is the SDK refusing an argument before sending anything: a usage error.
         """
+        from ..store import AccountMismatchError
+
         client = self.client()
 
         async def main() -> T:
@@ -94,8 +96,8 @@ class Api:
 
         try:
             return run_async(main)
-        except UnicodeError:
-            raise  # output or data, not an argument
+        except (UnicodeError, AccountMismatchError):
+            raise  # output, data or a file, not an argument: errors.explain says which
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .._logging import ENV_VAR
 from ..errors import APIConnectionError, APIError, PrintoraError
+from ..store import AccountMismatchError
 from ._files import GivenFile, given
 
 __all__ = [
@@ -116,6 +117,10 @@ def _bad_csv(exc: BaseException) -> str:
     return _about(given("input"), f"not valid CSV: {exc}")
 
 
+def _other_account(exc: BaseException) -> str:
+    return _about(given("database"), str(exc))
+
+
 def _unexpected(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc} (--debug shows the traceback)"
 
@@ -124,6 +129,7 @@ def _unexpected(exc: BaseException) -> str:
 _TABLE: tuple[tuple[type[BaseException], Callable[[BaseException], str], int], ...] = (
     (PrintoraError, _api, API_ERROR),
     (BadInputError, str, USAGE),
+    (AccountMismatchError, _other_account, USAGE),
     (csv.Error, _bad_csv, USAGE),
     (sqlite3.Error, _database, FILE_ERROR),
     (OSError, _os_error, FILE_ERROR),

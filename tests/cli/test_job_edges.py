@@ -102,6 +102,10 @@ async def test_a_sync_state_of_another_key_is_refused_naming_full(
     sent = len(sandbox.requests)
     refused = await run(*args, env=theirs)
     assert refused.code == 2 and "another API key" in refused.err and "--full" in refused.err
+    # One Error: line naming the state file, not click's usage block.
+    last = refused.err.splitlines()[-1]
+    assert last.startswith("Error: ") and str(state) in last
+    assert "Usage:" not in refused.err and "Traceback" not in refused.err
     assert other.api_key not in refused.err and sandbox.api_key not in refused.err
     assert len(sandbox.requests) == sent
     assert (await run(*args, "--full", env=theirs)).code == 0
