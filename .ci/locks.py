@@ -21,8 +21,9 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / ".ci"
@@ -42,7 +43,8 @@ DIGEST_LINE = "# inputs-sha256: "
 
 def _pyproject() -> dict[str, object]:
     with (ROOT / "pyproject.toml").open("rb") as f:
-        return tomllib.load(f)
+        data: dict[str, object] = tomllib.load(f)
+    return data
 
 
 def inputs_digest() -> str:
@@ -89,8 +91,12 @@ def _same_version(a: str, b: str) -> bool:
 
 
 def _uv(*args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - uv from the lock venv, our own arguments
-        ["uv", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    done = subprocess.run(  # noqa: S603 - the uv .ci/lock put first on PATH, our arguments
+        ["uv", *args],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         sys.exit(f"uv {' '.join(args)} failed:\n{done.stderr}")
@@ -98,9 +104,7 @@ def _uv(*args: str) -> str:
 
 
 def _pins(lock: str) -> dict[str, str]:
-    return {
-        m[1].lower(): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", lock, re.M)
-    }
+    return {m[1].lower(): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", lock, re.M)}
 
 
 def write() -> None:
@@ -122,21 +126,26 @@ def write() -> None:
             _uv("pip", "compile", *common, "--python-version", "3.10",
                 "--resolution", "lowest-direct", "pyproject.toml", "--extra", "redis")
         )  # fmt: skip
-        wrong = {n: (v, lowest.get(n)) for n, v in floors.items() if not _same_version(v, lowest.get(n, ""))}
+        wrong = [
+            f"  {name}>={version}: the oldest installable is {lowest.get(name)}"
+            for name, version in floors.items()
+            if not _same_version(version, lowest.get(name, ""))
+        ]
         if wrong:
-            lines = [f"  {n}>={v}: the oldest installable is {got}" for n, (v, got) in wrong.items()]
-            sys.exit("declared floors that cannot be installed; raise them:\n" + "\n".join(lines))
+            sys.exit("declared floors that cannot be installed; raise them:\n" + "\n".join(wrong))
         for name, (python, extra, hold) in LOCKS.items():
             body = _uv(
                 "pip", "compile", *common, "--python-version", python, "pyproject.toml",
                 "--extra", extra, str(tools), *(["--constraint", str(held)] if hold else []),
             )  # fmt: skip
             body = body.replace(tmp + "/", "")
-            what = f".[{extra}] on Python {python}" + (", core and redis at their floors" if hold else "")
+            what = f".[{extra}] on Python {python}"
+            if hold:
+                what += ", core and redis at their floors"
             head = (
                 f"# The CI lock of {what}: written by {REFRESH}, never by hand.\n"
-                f"# Compiled with uv {UV_VERSION} (uv pip compile --universal) from pyproject.toml.\n"
-                f"{DIGEST_LINE}{inputs_digest()}\n"
+                f"# Compiled with uv {UV_VERSION} (uv pip compile --universal) from "
+                f"pyproject.toml.\n{DIGEST_LINE}{inputs_digest()}\n"
             )
             (HERE / name).write_text(head + body)
             print(f"wrote .ci/{name}")
