@@ -74,7 +74,7 @@ def latest(session: nox.Session) -> None:
     """
     session.install("--upgrade", "pip")
     session.install("--upgrade", "--upgrade-strategy", "eager", "-e", ".[test]")
-    session.run("python", "-m", "pip", "list", "--format=freeze", silent=False)
+    session.run("python", "-m", "pip", "list", "--format=freeze")  # what was tested, for the record
     with _redis_server(session):
         session.run(
             "python", "-m", "pytest", *session.posargs, env={"AIOPRINTORA_REQUIRE_REDIS": "1"}
