@@ -138,7 +138,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "aioprintora/models.py",
         "    expires_at: datetime | None = None\n    creator_id: str | None = None\n",
         "    expires_at: datetime | str | None = None\n    creator_id: str | None = None\n",
-        ("tests/test_model_round_trips.py",),
+        # An example, not the property tests: their shrinking takes up to 80 s from a cold
+        # example database, past the 30 s timeout, and a timeout inside hypothesis is a pytest
+        # error (exit 3), not a failure.
+        (
+            "tests/test_model_round_trips.py::test_a_session_s_expiry_round_trips_as_an_aware_datetime",
+        ),
     ),
     # -- hostile servers (issue 12) and the held slots (issue 9) --------------------------------
     Mutant(
