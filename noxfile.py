@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs bench mutants``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs bench mutants latest``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,22 @@ def tests(session: nox.Session) -> None:
     """The whole test suite, Redis tests included (a redis-server is started if none runs)."""
     session.install("-e", ".[test]")
     # As in CI: a Redis test that cannot run fails instead of skipping.
+    with _redis_server(session):
+        session.run(
+            "python", "-m", "pytest", *session.posargs, env={"AIOPRINTORA_REQUIRE_REDIS": "1"}
+        )
+
+
+@nox.session
+def latest(session: nox.Session) -> None:
+    """The whole suite against the newest release of everything: run it before ``.ci/lock``.
+
+    Nothing here comes from the CI locks: every dependency, test tool and pip itself is
+    upgraded to its newest release, so a release that breaks us shows up here first.
+    """
+    session.install("--upgrade", "pip")
+    session.install("--upgrade", "--upgrade-strategy", "eager", "-e", ".[test]")
+    session.run("python", "-m", "pip", "list", "--format=freeze")  # what was tested, for the record
     with _redis_server(session):
         session.run(
             "python", "-m", "pytest", *session.posargs, env={"AIOPRINTORA_REQUIRE_REDIS": "1"}

@@ -57,7 +57,6 @@ __all__ = [
     "AttemptError",
     "RetryMiddleware",
     "RetryPolicy",
-    "backoff_delay",
     "is_idempotent",
     "server_wait",
     "should_retry",
@@ -109,14 +108,6 @@ def should_retry(
         allowed = policy.retry_statuses if idempotent else policy.unsafe_retry_statuses
         return status in allowed
     return failure == CONNECT or idempotent
-
-
-def backoff_delay(
-    policy: RetryPolicy, retry_number: int, rng: random.Random | None = None
-) -> float:
-    """Full-jitter exponential backoff before retry number ``retry_number`` (1-based)."""
-    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** (retry_number - 1))
-    return (rng or random).uniform(0, ceiling)
 
 
 def _ceilings(policy: RetryPolicy) -> Generator[float, None, None]:

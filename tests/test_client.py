@@ -259,6 +259,10 @@ async def test_garbage_success_bodies_are_malformed_response_errors(
     with pytest.raises(MalformedResponseError) as info:
         await client.orders.list()
     assert info.value.status_code == 200
+    # RELIABILITY 13: a body excerpt, all of a short body (of a valid envelope: its data).
+    assert info.value.body == raw.decode() or raw.startswith(b'{"success"')
+    assert (info.value.body != "") == (raw != b"")
+    assert info.value.body in raw.decode()
 
 
 async def test_rate_limit_error_carries_retry_after(scripted: ScriptedServer) -> None:

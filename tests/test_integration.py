@@ -121,8 +121,10 @@ async def test_replay_is_one_request_and_equals_the_original(
     before = len(sandbox.requests)
     again = await api.sessions.create(**CREATE, idempotency_key="same-key")
     assert len(sandbox.requests) == before + 1
-    assert again.id == first.id
-    assert again.redirect_url == first.redirect_url
+    # RELIABILITY 6: the whole session, every field (the model's own equality, then its dict
+    # so that a failure shows which field differs).
+    assert again.to_dict() == first.to_dict()
+    assert again == first
 
 
 async def test_same_key_different_body_is_a_typed_error_without_retry(
@@ -155,8 +157,11 @@ async def test_malformed_and_truncated_answers(api: PrintoraClient, sandbox: San
     from aioprintora import MalformedResponseError
 
     sandbox.fail_next(1, "malformed", method="GET")
-    with pytest.raises(MalformedResponseError):
+    with pytest.raises(MalformedResponseError) as info:
         await api.orders.list()
+    # RELIABILITY 13: the status and the body excerpt (here the whole, cut-off body).
+    assert info.value.status_code == 200
+    assert info.value.body == '{"success": true, "data": {"id": '
     sandbox.fail_next(4, "truncated", method="GET")
     with pytest.raises(APIConnectionError):
         await api.orders.list()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,9 @@ from aioprintora.ratelimit import RateLimiter, Window
 from aioprintora.sandbox import Sandbox
 
 from ._redis_server import redis_url, unique_prefix  # noqa: F401  (fixture)
+from ._wait import BOUND, until
 from .conftest import assert_no_acquired
-from .ratelimit.helpers import VirtualTime, max_in_any_interval
+from .ratelimit.helpers import ManualTime, VirtualTime, max_in_any_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,26 +80,33 @@ async def test_without_a_limiter_every_429_is_retried() -> None:
 
 
 async def test_cancelling_a_hundred_waiters_leaks_no_tokens_or_connections() -> None:
-    limiter = RateLimiter([Window(5, 0.5)])
+    # On a clock the test moves by hand: a sleeper on it sleeps until the test wakes it.
+    time_ = ManualTime()
+    limiter = RateLimiter([Window(5, 0.5)], clock=time_.clock, sleep=time_.sleep)
     async with (
         Sandbox(rate_limits=None) as sandbox,
         PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=limiter) as client,
     ):
         await asyncio.gather(*(client.orders.list(limit=1) for _ in range(5)))
         waiting = [asyncio.create_task(client.orders.list(limit=1)) for _ in range(100)]
-        await asyncio.sleep(0.05)
+        # All 100 in the limiter's line, its head asleep until the window passes.
+        await until(lambda: len(limiter._gate._line) == 100, what="100 calls queued")
+        await until(lambda: len(time_.sleepers) == 1, what="the head of the line asleep")
         for task in waiting:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
         assert all(task.cancelled() for task in waiting)
+        assert not limiter._gate and not time_.sleepers
         assert len(sandbox.requests) == 5  # none of the cancelled calls was sent
         assert_no_acquired(client)
-        # Once the window has passed, the cancelled waiters hold nothing: 5 calls go at once.
-        await asyncio.sleep(0.55)
-        assert limiter.remaining(time.monotonic()) == (5,)
-        started = time.monotonic()
-        await asyncio.gather(*(client.orders.list(limit=1) for _ in range(5)))
-        assert time.monotonic() - started < 0.4
+        # Once the window has passed, the cancelled waiters hold nothing: 5 calls go at once
+        # (none sleeps: nobody moves the clock again, so a sleeper would never wake).
+        time_.now += 0.5
+        assert limiter.remaining(time_.now) == (5,)
+        calls = asyncio.gather(*(client.orders.list(limit=1) for _ in range(5)))
+        await asyncio.wait_for(calls, BOUND)
+        assert not time_.sleepers
+        assert len(sandbox.requests) == 10
 
 
 @pytest.mark.slow

@@ -102,3 +102,13 @@ def test_webhook_events_round_trip_through_a_signed_body(event: WebhookEvent) ->
     parsed = parse_event(body)
     assert parsed == event
     assert parsed.raw == json.loads(body, parse_float=Decimal)  # unknown fields stay readable
+
+
+def test_a_session_s_expiry_round_trips_as_an_aware_datetime() -> None:
+    # One example, no search: the property test above finds a wrong field type too, but its
+    # shrinking can take a minute from a cold example database.
+    expires = datetime(2026, 1, 31, 10, 15, tzinfo=timezone.utc)
+    session = Session(id="0b9c3f3e-5a55-4c43-9d2b-9f1a3c1f0a11", expires_at=expires)
+    again = structure(loads(_wire(session)), Session)
+    assert again == session
+    assert again.expires_at == expires and isinstance(again.expires_at, datetime)

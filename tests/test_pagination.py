@@ -121,12 +121,14 @@ async def test_read_ahead_fetches_the_next_page_early(
 async def test_break_releases_connection_and_read_ahead(sandbox: Sandbox) -> None:
     await sandbox.seed_orders(500)
     async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
-        sandbox.fail_next(1_000, "delay:0.5", method="GET", path="/api/v1/partners/orders")
         async for order in api.orders.iter(page_size=100):
             assert isinstance(order, Order)
+            # The read-ahead is queued, not yet sent: its answer will take 30 s, so a connection
+            # freed within until()'s bound (far less) was freed by cancelling it.
+            sandbox.fail_next(1_000, "delay:30", method="GET", path="/api/v1/partners/orders")
             break
         # No gc.collect(): the pager's read-ahead is cancelled as the pager goes away.
-        await until(lambda: acquired(api) == 0, timeout=0.4, what="the read-ahead released")
+        await until(lambda: acquired(api) == 0, what="the read-ahead released")
         sandbox.clear_faults()
         assert_no_acquired(api)
 
@@ -141,10 +143,12 @@ async def test_cancelling_the_walk_leaks_nothing(sandbox: Sandbox) -> None:
 
         task = asyncio.create_task(walk())
         await until(lambda: len(sandbox.requests) >= 2, what="the walk under way")
+        sandbox.fail_next(1_000, "delay:30", method="GET", path="/api/v1/partners/orders")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await until(lambda: acquired(api) == 0, timeout=0.4, what="the walk's connections released")
+        # Answers now take 30 s: only cancelling frees the connections within until()'s bound.
+        await until(lambda: acquired(api) == 0, what="the walk's connections released")
         assert_no_acquired(api)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -21,7 +22,9 @@ from aioprintora import (
     RetryPolicy,
     ServerError,
 )
-from aioprintora.retry import backoff_delay, is_idempotent, should_retry
+from aioprintora._timer import AttemptTimers, Budget
+from aioprintora.clock import SystemClock, VirtualClock
+from aioprintora.retry import is_idempotent, should_retry
 
 from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired
@@ -34,6 +37,63 @@ CREATE = {
     "success_url": "https://shop.example/ok",
     "failed_url": "https://shop.example/failed",
 }
+
+
+class ReadingClock(SystemClock):
+    """The real clock, noting each reading the SDK takes of it and each sleep it starts."""
+
+    def __init__(self) -> None:
+        self.readings: list[float] = []
+        #: Every sleep: (the reading it was decided on, its seconds).
+        self.sleeps: list[tuple[float, float]] = []
+        self.sleeping = asyncio.Event()
+
+    def monotonic(self) -> float:
+        self.readings.append(time.monotonic())
+        return self.readings[-1]
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append((self.readings[-1], seconds))
+        self.sleeping.set()
+        await asyncio.sleep(seconds)
+
+
+class NotedTimers(AttemptTimers):
+    """The attempt timers, noting every budget the SDK asks for (observed, not changed)."""
+
+    def __init__(self, clock: ReadingClock | None = None) -> None:
+        super().__init__()
+        self.clock = clock
+        #: Every budget: (the clock reading it was computed on, or NaN, its seconds, the budget).
+        self.budgets: list[tuple[float, float, Budget]] = []
+
+    def budget(self, seconds: float) -> Budget:
+        made = super().budget(seconds)
+        reading = self.clock.readings[-1] if self.clock is not None else math.nan
+        self.budgets.append((reading, seconds, made))
+        return made
+
+
+def note_budgets(client: PrintoraClient, clock: ReadingClock | None = None) -> NotedTimers:
+    """Observe the attempt budgets ``client`` schedules from now on."""
+    timers = NotedTimers(clock)
+    client._transport._timers = timers
+    return timers
+
+
+async def ticks_until_done(tasks: list[asyncio.Task[object]], most: int = 50) -> int:
+    """Event-loop iterations until every task is done; fails past ``most``.
+
+    A count of iterations, not of seconds: it is the same on a busy machine, and any real wait
+    (a timer, a network round trip) takes far more than a handful of them.
+    """
+    for tick in range(most):
+        if all(task.done() for task in tasks):
+            return tick
+        await asyncio.sleep(0)
+    raise AssertionError(f"not done within {most} loop iterations")
+
+
 FAULTS = {
     "500": lambda: fail(500),
     "502": lambda: Reply(502, raw=b"<html>502 Bad Gateway</html>"),
@@ -140,7 +200,7 @@ async def test_retry_after_is_honoured_without_jitter(
     assert 0.9 <= waited < 2.0
 
 
-async def test_retry_after_as_http_date(client: PrintoraClient, scripted: ScriptedServer) -> None:
+async def test_retry_after_as_http_date(scripted: ScriptedServer) -> None:
     # The wait counts from the server's Date header (whole seconds, like the Retry-After date):
     # this answer says "now" and "retry 2 s from now".
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -149,11 +209,13 @@ async def test_retry_after_as_http_date(client: PrintoraClient, scripted: Script
         "Retry-After": format_datetime(now + timedelta(seconds=2), usegmt=True),
     }
     scripted.add(fail(429, **headers), ok(ORDERS))
-    started = time.monotonic()
-    await client.orders.list()
-    waited = time.monotonic() - started
-    # From both sides: ignoring the date would retry after the 10-50 ms backoff.
-    assert 2.0 - 0.05 <= waited <= 2.0 + 0.5, waited
+    clock = VirtualClock()
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=FAST_RETRY, clock=clock
+    ) as client:
+        await client.orders.list()
+    # Exactly the date's wait: ignoring it would sleep FAST_RETRY's jittered 0-10 ms instead.
+    assert clock.sleeps == [2.0]
     assert len(scripted.seen) == 2
 
 
@@ -182,19 +244,31 @@ async def test_a_server_wait_above_the_cap_raises_at_once(scripted: ScriptedServ
 
 
 async def test_deadline_is_never_exceeded(scripted: ScriptedServer) -> None:
+    # Measured against what the SDK scheduled, from its own readings of its clock: every attempt
+    # budget and every backoff sleep it starts must end by the deadline. (How late a busy loop
+    # then runs them is the machine's doing, not the SDK's.)
     policy = RetryPolicy(max_retries=10, backoff_base=0.2, backoff_cap=0.2, deadline=0.5)
+    clock = ReadingClock()
     async with PrintoraClient(
-        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy, timeout=5.0
-    ) as client:
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy, timeout=5.0,
+        clock=clock,
+    ) as client:  # fmt: skip
+        timers = note_budgets(client, clock)
         scripted.default = lambda _: Reply(delay=0.15, status=500, body={"success": False})
-        started = time.monotonic()
-        with pytest.raises((ServerError, APITimeoutError)):
+        with pytest.raises((ServerError, APITimeoutError)) as info:
             await client.orders.list()
-        assert time.monotonic() - started < 0.5 + 0.1
         assert_no_acquired(client)
+    started = clock.readings[0]  # the call's start: its first reading of the clock
+    assert info.value.attempts == len(timers.budgets) == len(clock.sleeps) + 1
+    assert len(timers.budgets) >= 2
+    ends = [read + seconds for read, seconds, _ in timers.budgets]
+    ends += [read + seconds for read, seconds in clock.sleeps]
+    assert max(ends) <= started + 0.5, (started, ends)
 
 
 async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedServer) -> None:
+    # On the loop's clock, against the timer the SDK scheduled: it is due within timeout +
+    # 100 ms of the call's start, and it is what ended the call (the answer comes 2 s later).
     async with PrintoraClient(
         API_KEY,
         base_url=scripted.base_url,
@@ -202,11 +276,17 @@ async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedSer
         timeout=0.3,
         retry=RetryPolicy(max_retries=0),
     ) as client:
+        timers = note_budgets(client)
         scripted.add(Reply(delay=2.0, body={"success": True, "data": ORDERS}))
-        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         with pytest.raises(APITimeoutError):
             await client.orders.list()
-        assert time.monotonic() - started < 0.3 + 0.1
+        ((_, _, budget),) = timers.budgets
+        assert budget.when is not None
+        assert started + 0.3 <= budget.when <= started + 0.3 + 0.1
+        assert budget._bucket.fired  # that timer ended the attempt
+        assert loop.time() >= budget.when - 0.001  # not before it was due
         assert_no_acquired(client)
 
 
@@ -268,11 +348,11 @@ async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer
         # The pool holds 5: exactly 5 reach the server, the other 15 wait for a connection.
         await until(lambda: len(scripted.seen) == 5, what="the pool's 5 calls in flight")
         in_flight = len(scripted.seen)
-        started = time.monotonic()
         for task in tasks:
             task.cancel()
+        # "Within 100 ms" as the loop counts it: done in a few iterations, waiting on nothing.
+        await ticks_until_done(tasks)
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        assert time.monotonic() - started < 0.1
         assert all(isinstance(r, asyncio.CancelledError) for r in results)
         await asyncio.sleep(0.1)
         assert len(scripted.seen) == in_flight  # nothing reached the server after the cancel
@@ -280,19 +360,23 @@ async def test_cancellation_is_prompt_and_leaks_nothing(scripted: ScriptedServer
 
 
 async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
+    clock = ReadingClock()
     async with PrintoraClient(
-        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=RetryPolicy(max_retries=3)
+        API_KEY,
+        base_url=scripted.base_url,
+        rate_limit=None,
+        retry=RetryPolicy(max_retries=3),
+        clock=clock,
     ) as client:
         # A server-directed wait: exactly 5 s of sleep, no jitter to make it short.
         scripted.default = lambda _: fail(503, **{"Retry-After": "5"})
         task = asyncio.create_task(client.orders.list())
-        await until(lambda: len(scripted.seen) == 1, what="the first attempt answered 503")
-        await asyncio.sleep(0.05)  # and its 5 s backoff sleep under way
-        started = time.monotonic()
+        await asyncio.wait_for(clock.sleeping.wait(), 5.0)  # its 5 s backoff sleep under way
+        assert [seconds for _, seconds in clock.sleeps] == [5.0]
         task.cancel()
+        await ticks_until_done([task])  # "within 100 ms": a few loop iterations, no waiting
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert time.monotonic() - started < 0.1
         assert len(scripted.seen) == 1
         assert_no_acquired(client)
 
@@ -300,14 +384,29 @@ async def test_cancel_during_backoff_sleep(scripted: ScriptedServer) -> None:
 # -- the pure decisions --------------------------------------------------------------------------
 
 
-def test_backoff_delays_stay_within_documented_bounds() -> None:
-    policy = RetryPolicy(backoff_base=0.5, backoff_cap=8.0)
-    rng = random.Random(1)
-    for retry in range(1, 12):
-        ceiling = min(8.0, 0.5 * 2 ** (retry - 1))
-        delays = [backoff_delay(policy, retry, rng) for _ in range(200)]
-        assert all(0 <= d <= ceiling for d in delays)
-        assert max(delays) > ceiling * 0.8  # full jitter spreads over the whole range
+async def test_backoff_delays_stay_within_documented_bounds(scripted: ScriptedServer) -> None:
+    # The path every call takes: PrintoraClient's retries against a failing server, each sleep
+    # on the virtual clock. 50 calls of 8 retries: 400 samples, 50 for each step of the backoff.
+    random.seed(20)  # backoff's full_jitter draws from the module's generator: a fixed sample
+    policy = RetryPolicy(max_retries=8, backoff_base=0.5, backoff_cap=8.0, deadline=None)
+    clock = VirtualClock()
+    scripted.default = lambda _: fail(500)
+    calls = 50
+    async with PrintoraClient(
+        API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy, clock=clock
+    ) as client:
+        for _ in range(calls):
+            with pytest.raises(ServerError):
+                await client.orders.list()
+    assert len(clock.sleeps) == calls * 8
+    for retry in range(1, 9):
+        ceiling = min(8.0, 0.5 * 2 ** (retry - 1))  # uniform(0, min(cap, base * 2**(n-1)))
+        delays = clock.sleeps[retry - 1 :: 8]
+        assert len(delays) == calls
+        assert all(0 <= d <= ceiling for d in delays), (retry, max(delays))
+        # Full jitter spreads over the whole range: near both ends, and around the middle.
+        assert min(delays) < 0.1 * ceiling and max(delays) > 0.9 * ceiling, (retry, delays)
+        assert 0.35 * ceiling < sum(delays) / calls < 0.65 * ceiling
 
 
 def test_what_is_retried() -> None:

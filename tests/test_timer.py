@@ -2,6 +2,8 @@
 
 Waits stay short: the coarse path runs with ``coarse_above=0.05`` and ticks of 0.05-0.2 s, so
 a budget of 0.1-0.3 s rounds up to a shared tick just as a 30 s budget does to a whole second.
+Budgets that must share a tick are entered while :func:`one_instant` holds the loop's clock
+still, so a busy machine pausing the test between two entries cannot split them across ticks.
 A coarse bucket left empty keeps its timer until its tick (``armed`` counts it, ``in_flight``
 does not), so tests of the coarse path sleep :func:`past` its deadline to see it go.
 """
@@ -9,16 +11,19 @@ does not), so tests of the coarse path sleep :func:`past` its deadline to see it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from aioprintora._timer import AttemptTimers, Budget, _Bucket
+
+from ._wait import until
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -57,10 +62,26 @@ async def past(when: float | None) -> None:
 
 
 def mid_tick(seconds: float, tick: float) -> float:
-    """About ``seconds``, such that the deadline falls mid-tick: blocks entered within half a
-    tick from now all round up to the same tick, whatever the clock reads."""
+    """About ``seconds``, such that a budget entered now ends mid-tick, far from any rounding
+    edge (used inside :func:`one_instant`, where "now" is every entry's reading)."""
     due = asyncio.get_running_loop().time() + seconds
     return seconds + (math.floor(due / tick) + 0.5) * tick - due
+
+
+@contextlib.contextmanager
+def one_instant() -> Iterator[None]:
+    """Hold the loop's clock still for the block: every budget entered in it reads one time.
+
+    Only zero-length waits belong inside (``sleep(0)``, a task's first step): a timer due
+    meanwhile would wait for the clock to move again.
+    """
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    loop.time = lambda: now  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del loop.time
 
 
 if sys.version_info >= (3, 11):
@@ -265,11 +286,12 @@ async def test_up_to_the_threshold_deadlines_are_exact() -> None:
 async def test_concurrent_attempts_share_one_loop_timer() -> None:
     timers = coarse(tick=0.2)
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(0.3, 0.2)  # everyone entering within 0.1 s shares the tick
     release = asyncio.Event()
-    budgets = [timers.budget(seconds) for _ in range(200)]
-    tasks = [asyncio.create_task(run_in(budget, release.wait)) for budget in budgets]
-    await asyncio.sleep(0)  # every task has entered
+    with one_instant():
+        seconds = mid_tick(0.3, 0.2)
+        budgets = [timers.budget(seconds) for _ in range(200)]
+        tasks = [asyncio.create_task(run_in(budget, release.wait)) for budget in budgets]
+        await asyncio.sleep(0)  # every task has entered, at one reading of the clock
     assert all(budget.when is not None for budget in budgets)
     assert len({id(budget._bucket) for budget in budgets}) == 1
     assert (timers.in_flight, timers.armed, live_timers(loop)) == (200, 1, 1)
@@ -285,7 +307,6 @@ async def test_sequential_attempts_within_a_tick_reuse_one_timer(
 ) -> None:
     timers = coarse(tick=0.2)
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(0.3, 0.2)  # every attempt below enters within 0.1 s: one tick
     call_at = loop.call_at
     armed_at: list[float] = []  # the loop.call_at of every bucket made
 
@@ -298,12 +319,14 @@ async def test_sequential_attempts_within_a_tick_reuse_one_timer(
 
     monkeypatch.setattr(loop, "call_at", counting_call_at)
     buckets: list[_Bucket] = []
-    for _ in range(50):  # one request at a time, as a client awaiting each response
-        with timers.budget(seconds) as budget:
-            assert (timers.in_flight, timers.armed, live_timers(loop)) == (1, 1, 1)
-            await asyncio.sleep(0)
-        buckets.append(budget._bucket)
-        assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)
+    with one_instant():  # all 50 attempts within one tick
+        seconds = mid_tick(0.3, 0.2)
+        for _ in range(50):  # one request at a time, as a client awaiting each response
+            with timers.budget(seconds) as budget:
+                assert (timers.in_flight, timers.armed, live_timers(loop)) == (1, 1, 1)
+                await asyncio.sleep(0)
+            buckets.append(budget._bucket)
+            assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)
     first = buckets[0]
     assert all(bucket is first for bucket in buckets)  # the same bucket, so the same handle
     assert not first.handle.cancelled()
@@ -322,17 +345,18 @@ async def test_sequential_attempts_within_a_tick_reuse_one_timer(
 async def test_concurrent_attempts_time_out_together() -> None:
     timers = coarse(tick=0.2)
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(0.3, 0.2)
     outcomes: list[str] = []
 
-    async def attempt() -> None:
+    async def attempt(seconds: float) -> None:
         try:
             await sleep_in(timers.budget(seconds))
         except asyncio.TimeoutError:
             outcomes.append("timeout" if cancelling() == 0 else "lingering cancel")
 
-    tasks = [asyncio.create_task(attempt()) for _ in range(100)]
-    await asyncio.sleep(0)
+    with one_instant():
+        seconds = mid_tick(0.3, 0.2)
+        tasks = [asyncio.create_task(attempt(seconds)) for _ in range(100)]
+        await asyncio.sleep(0)  # every task has entered, at one reading of the clock
     assert timers.armed == 1
     assert live_timers(loop) == 1
     await asyncio.gather(*tasks)
@@ -344,12 +368,13 @@ async def test_concurrent_attempts_time_out_together() -> None:
 async def test_distinct_ticks_get_distinct_timers_and_each_goes_at_its_tick() -> None:
     timers = coarse(tick=0.1)
     loop = asyncio.get_running_loop()
-    first = mid_tick(0.2, 0.1)
-    with timers.budget(first) as a, timers.budget(first + 0.1) as b, timers.budget(first):
-        assert a.when is not None
-        assert b.when is not None
-        assert math.isclose(b.when, a.when + 0.1)
-        assert (timers.in_flight, timers.armed, live_timers(loop)) == (3, 2, 2)
+    with one_instant():
+        first = mid_tick(0.2, 0.1)
+        with timers.budget(first) as a, timers.budget(first + 0.1) as b, timers.budget(first):
+            assert a.when is not None
+            assert b.when is not None
+            assert math.isclose(b.when, a.when + 0.1)
+            assert (timers.in_flight, timers.armed, live_timers(loop)) == (3, 2, 2)
     assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 2, 2)
     await past(a.when)
     assert a._bucket.fired
@@ -433,19 +458,22 @@ async def test_sequential_exact_attempts_leave_nothing() -> None:
 
 async def test_a_timer_firing_after_exit_leaves_the_task_alone() -> None:
     timers = coarse(tick=0.2)
-    seconds = mid_tick(0.3, 0.2)
-    stays, leaves = timers.budget(seconds), timers.budget(seconds)
+    with one_instant():
+        seconds = mid_tick(0.3, 0.2)
+        stays, leaves = timers.budget(seconds), timers.budget(seconds)
 
-    async def stay() -> None:  # keeps the shared bucket and its timer alive
-        with pytest.raises(asyncio.TimeoutError):
-            await sleep_in(stays)
+        async def stay() -> None:  # keeps the shared bucket and its timer alive
+            with pytest.raises(asyncio.TimeoutError):
+                await sleep_in(stays)
 
-    async def leave() -> None:
-        await sleep_in(leaves, 0.01)
-        await asyncio.sleep(seconds + 0.2)  # well past the shared deadline
-        assert cancelling() == 0
+        async def leave() -> None:
+            await sleep_in(leaves, 0.01)
+            await asyncio.sleep(seconds + 0.2)  # well past the shared deadline
+            assert cancelling() == 0
 
-    await asyncio.gather(stay(), leave())
+        both = asyncio.gather(stay(), leave())
+        await asyncio.sleep(0)  # both entered, at one reading of the clock
+    await both
     assert stays._bucket is leaves._bucket
     assert stays._bucket.fired
     assert timers.armed == 0
@@ -454,16 +482,18 @@ async def test_a_timer_firing_after_exit_leaves_the_task_alone() -> None:
 async def test_an_idle_kept_bucket_fires_and_cancels_nothing() -> None:
     timers = coarse(tick=0.2)
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(0.3, 0.2)
-    budgets = [timers.budget(seconds) for _ in range(3)]
 
     async def leave(budget: Budget) -> int:
         await sleep_in(budget, 0.01)  # in and out, well before the deadline
         await past(budget.when)  # the kept bucket fires while this task waits outside it
         return cancelling()
 
-    tasks = [asyncio.create_task(leave(budget)) for budget in budgets]
-    await asyncio.sleep(0.02)  # every task has been in and out
+    with one_instant():
+        seconds = mid_tick(0.3, 0.2)
+        budgets = [timers.budget(seconds) for _ in range(3)]
+        tasks = [asyncio.create_task(leave(budget)) for budget in budgets]
+        await asyncio.sleep(0)  # every task has entered, at one reading of the clock
+    await until(lambda: timers.in_flight == 0, what="every task in and out")
     bucket = budgets[0]._bucket
     assert all(budget._bucket is bucket for budget in budgets)
     assert (timers.in_flight, timers.armed, live_timers(loop)) == (0, 1, 1)  # idle, kept
@@ -477,21 +507,23 @@ async def test_an_idle_kept_bucket_fires_and_cancels_nothing() -> None:
 async def test_a_stale_fire_does_nothing() -> None:
     timers = coarse()
     loop = asyncio.get_running_loop()
-    seconds = mid_tick(0.2, TICK)  # both entries below round up to the same tick
-    budget = timers.budget(seconds)
-    await sleep_in(budget, 0)
-    old = budget._bucket
-    old.fire()  # early, as if its handle had run: the bucket goes, its handle stays armed
-    assert timers.armed == 0
-    # A new bucket for the same tick, with a task inside it, is undisturbed by the old one.
-    task, again = await suspended_inside(timers, seconds)
-    new = again._bucket
-    assert new is not old
-    assert new.when == old.when
-    old.fire()  # stale: the old bucket fired already
-    assert timers._buckets == {new.when: new}
-    assert (timers.in_flight, timers.armed) == (1, 1)
-    await asyncio.sleep(0.01)
+    with one_instant():  # both entries below round up to the same tick
+        seconds = mid_tick(0.2, TICK)
+        budget = timers.budget(seconds)
+        await sleep_in(budget, 0)
+        old = budget._bucket
+        old.fire()  # early, as if its handle had run: the bucket goes, its handle stays armed
+        assert timers.armed == 0
+        # A new bucket for the same tick, with a task inside it, is undisturbed by the old one.
+        task, again = await suspended_inside(timers, seconds)
+        new = again._bucket
+        assert new is not old
+        assert new.when == old.when
+        old.fire()  # stale: the old bucket fired already
+        assert timers._buckets == {new.when: new}
+        assert (timers.in_flight, timers.armed) == (1, 1)
+    for _ in range(3):  # a cancel from the stale fire would have reached the task by now
+        await asyncio.sleep(0)
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -659,10 +691,13 @@ async def test_nested_budgets_the_inner_expires_first() -> None:
 
 async def test_nested_budgets_on_the_same_tick_raise_one_timeout() -> None:
     timers = coarse(tick=0.2)
-    seconds = mid_tick(0.3, 0.2)
-    outer, inner = timers.budget(seconds), timers.budget(seconds)
+    with one_instant():
+        seconds = mid_tick(0.3, 0.2)
+        outer, inner = timers.budget(seconds), timers.budget(seconds)
+        nested = asyncio.ensure_future(run_in(outer, lambda: sleep_in(inner)))
+        await asyncio.sleep(0)  # both entered, at one reading of the clock
     with pytest.raises(asyncio.TimeoutError):
-        await run_in(outer, lambda: sleep_in(inner))
+        await nested
     assert inner._bucket is outer._bucket
     assert cancelling() == 0
 

@@ -6,6 +6,7 @@ waits move virtual time, the sandbox's windows follow it, and five virtual minut
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -52,3 +53,22 @@ async def test_exactly_sixty_a_minute_for_five_minutes_and_no_429(algorithm: str
     # Never more than 60 in ANY 60 s, not only in the minutes counted from the start.
     times = sorted(r.at for r in seen)
     assert all(times[i + 60] - times[i] >= MINUTE for i in range(len(times) - 60))
+
+
+async def test_the_default_limit_is_sixty_a_minute_end_to_end() -> None:
+    # Nothing stated on either side: PrintoraClient's default limiter against the sandbox's
+    # default enforcement of Printora's 60 a minute (sliding: a request over 60 in any 60 s is
+    # refused). 61 calls at once, a connection each, so the server's X-RateLimit headers come
+    # too late to help: only the client's own default holds the 61st back (a default of 61
+    # sends it with the others: a 429).
+    clock = VirtualClock(wall_start=1_800_000_000.0)
+    async with (
+        Sandbox(clock=clock.time, rate_limit_algorithm="sliding") as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, clock=clock, pool_size=61) as client,
+    ):
+        await asyncio.gather(*(client.orders.list(limit=1) for _ in range(61)))
+        seen = list(sb.requests)
+    assert [r.status for r in seen] == [200] * 61
+    start = clock.time() - clock.monotonic()
+    assert Counter(int((r.at - start) // MINUTE) for r in seen) == {0: 60, 1: 1}
+    assert clock.sleeps == [pytest.approx(MINUTE, abs=1e-3)]  # the 61st waited a minute

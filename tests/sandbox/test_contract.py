@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from yarl import URL
 
 from aioprintora.models import EventType, OrderStatus, SessionStatus, WebhookStatus
 from aioprintora.sandbox import Sandbox, validation
@@ -52,44 +54,114 @@ generation.max-examples = 20
 """
 
 
+#: The session token is only the tail of ``redirectUrl`` (``{base}/editor/{token}``), so a
+#: plain OpenAPI link cannot carry it from create to by-token; schemathesis' regex extractor
+#: (its own extension of runtime expressions, hence not in the shipped document) can.
+TOKEN_LINK = {
+    "operationId": "getSessionByToken",
+    "parameters": {"token": "$response.body#/data/redirectUrl#regex:/editor/([^/?#]+)$"},
+}
+
+
+def _with_token_link(doc: dict[str, Any]) -> dict[str, Any]:
+    """The shipped document, plus the link create -> by-token for schemathesis' stateful phase."""
+    create = doc["paths"]["/api/v1/partner-session"]["post"]["responses"]["201"]
+    create.setdefault("links", {})["GetSessionByToken"] = TOKEN_LINK
+    return doc
+
+
+def _requests_per_operation(har: dict[str, Any], doc: dict[str, Any]) -> dict[str, list[Any]]:
+    """The HAR entries of a run, by ``"METHOD /path/{template}"``."""
+    templates = [
+        (method.upper(), re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"), path)
+        for path, ops in doc["paths"].items()
+        for method in ops
+    ]
+    found: dict[str, list[Any]] = {}
+    for entry in har["log"]["entries"]:
+        method, path = entry["request"]["method"], URL(entry["request"]["url"]).path
+        # The most specific template: literal segments beat parameters (by-token vs {id}).
+        matches = [(t.count("{"), t) for m, rx, t in templates if m == method and rx.match(path)]
+        name = f"{method} {min(matches)[1]}" if matches else f"{method} {path} (undocumented)"
+        found.setdefault(name, []).append(entry)
+    return found
+
+
+#: The 11 Partner API operations (the aliases too): each must get at least EXAMPLES cases.
+PARTNER_API = 11
+#: The lifecycle controls are configured to 20 examples (SCHEMATHESIS_TOML); ``GET
+#: /_sandbox/clock`` takes no input at all, so only a handful of distinct cases exist for it.
+CONTROLS_EXAMPLES = 20
+NO_INPUT = {"GET /_sandbox/clock"}
+
+
+async def _schemathesis(
+    sb: Sandbox, tmp_path: Path, name: str, *options: str
+) -> tuple[str, dict[str, list[Any]]]:
+    """Run schemathesis' CLI on ``tmp_path/openapi.json``: its output and requests by operation."""
+    har = tmp_path / f"{name}.har"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "schemathesis.cli",
+        "--config-file", str(tmp_path / "schemathesis.toml"), "--no-color",
+        "run", str(tmp_path / "openapi.json"), "--url", sb.base_url,
+        "--header", f"Authorization: Bearer {sb.api_key}",
+        "--report", "har", "--report-har-path", str(har),
+        "--seed", "1",
+        "--workers", "1",  # one worker: hypothesis in threads trips a CPython 3.11 AST bug
+        *options,
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    text = out.decode(errors="replace")
+    (tmp_path / f"{name}.log").write_text(text)
+    assert proc.returncode == 0, text[-6000:]
+    doc = json.loads((tmp_path / "openapi.json").read_text())
+    return text, _requests_per_operation(json.loads(har.read_text()), doc)
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # a hang guard: about 40 s alone, 3 min on a loaded 2-core machine
+@pytest.mark.timeout(300)  # a hang guard: about 45 s alone, 3 min on a loaded 2-core machine
 async def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
-    config = tmp_path / "schemathesis.toml"
     async with Sandbox(rate_limits=[(10**9, 60.0)], seed=3) as sb:
-        config.write_text(SCHEMATHESIS_TOML.format(partner_id=sb.partner_id))
+        (tmp_path / "schemathesis.toml").write_text(
+            SCHEMATHESIS_TOML.format(partner_id=sb.partner_id)
+        )
+        doc = _with_token_link(json.loads(openapi_document()))
+        (tmp_path / "openapi.json").write_text(json.dumps(doc))
         # Orders and webhook logs to list, and log ids for the listing -> retry link.
         await sb.seed_orders(30, webhooks=True)
         await sb.wait_for_deliveries(timeout=5)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "schemathesis.cli",
-            "--config-file",
-            str(config),
-            "--no-color",
-            "run",
-            f"{sb.base_url}/_sandbox/openapi.json",
-            "--url",
-            sb.base_url,
-            "--header",
-            f"Authorization: Bearer {sb.api_key}",
-            "--max-examples",
-            str(EXAMPLES),
-            "--seed",
-            "1",
-            "--workers",  # one worker: hypothesis in threads trips a CPython 3.11 AST bug
-            "1",
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await proc.communicate()
-    text = out.decode(errors="replace")
-    (tmp_path / "schemathesis.log").write_text(text)
-    assert proc.returncode == 0, text[-6000:]
+        text, runs = await _schemathesis(sb, tmp_path, "all", "--max-examples", str(EXAMPLES))
+        # The stateful phase over the whole API picks the session operations too rarely to
+        # follow create -> by-token: a second, stateful run over those three alone does.
+        _, chains = await _schemathesis(
+            sb, tmp_path, "sessions",
+            "--phases", "stateful", "--include-path-regex", "^/api/v1/partner-session",
+            "--max-examples", "50",
+        )  # fmt: skip
     # The 11 Partner API operations (the resend and retry aliases too) and the 6 controls.
     assert "Selected: 17/17" in text and "Tested: 17" in text, text[-3000:]
+    cases = {name: len(sent) for name, sent in runs.items() if "undocumented" not in name}
+    operations = {f"{m.upper()} {path}" for path, ops in doc["paths"].items() for m in ops}
+    assert set(cases) == operations, cases  # every operation got cases
+    partner = {name for name in operations if " /api/" in name}
+    assert len(partner) == PARTNER_API
+    for name in operations:
+        least = EXAMPLES if name in partner else 1 if name in NO_INPUT else CONTROLS_EXAMPLES
+        assert cases[name] >= least, (name, cases)
+    # by-token reached through the link from create, with a token create really returned.
+    tokens = {
+        URL(json.loads(e["response"]["content"]["text"])["data"]["redirectUrl"]).name
+        for e in chains["POST /api/v1/partner-session"]
+        if e["response"]["status"] == 201
+    }
+    found = [
+        e
+        for e in chains["GET /api/v1/partner-session/by-token/{token}"]
+        if e["response"]["status"] == 200
+    ]
+    assert found, "by-token was never reached with a real token"
+    assert all(URL(e["request"]["url"]).name in tokens for e in found)
 
 
 def test_document_patterns_are_the_validators_patterns() -> None:

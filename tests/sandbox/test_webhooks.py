@@ -15,6 +15,7 @@ from aioprintora.sandbox import Sandbox
 from aioprintora.sandbox.delivery import RETRY_SCHEDULE
 from aioprintora.webhooks.signature import sign_payload
 
+from .._wait import until
 from .conftest import Api
 
 SCALE = 0.00005  # 1 min -> 3 ms ... 3 h -> 0.54 s
@@ -27,12 +28,19 @@ class Receiver:
         self.hits: list[tuple[float, dict[str, str], bytes]] = []
         self.script: list[int] = []
         self.stall = 0.0
+        #: When set, each delivery waits, after it is recorded, for its gate in ``gates``.
+        self.hold = False
+        self.gates: list[asyncio.Event] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.hits.append((asyncio.get_running_loop().time(), dict(request.headers), body))
+        if self.hold:
+            gate = asyncio.Event()
+            self.gates.append(gate)
+            await gate.wait()
         if self.stall:
             await asyncio.sleep(self.stall)
         status = self.script.pop(0) if self.script else 200
@@ -115,24 +123,42 @@ async def test_collection_style_payload_is_snake_case(receiver: Receiver) -> Non
 
 
 async def test_failing_endpoint_is_retried_on_the_scaled_schedule(receiver: Receiver) -> None:
+    # The sandbox's clock stands still, so each planned wait is exactly nextRetryAt minus
+    # lastAttemptAt; each delivery is held at the receiver until the test has read the log the
+    # attempt before it left (no guess at how long the machine takes).
     receiver.script = [500] * 6
+    receiver.hold = True
     async with (
-        Sandbox(webhook_url=receiver.url, webhook_time_scale=SCALE, rate_limits=None) as sb,
+        Sandbox(
+            webhook_url=receiver.url,
+            webhook_time_scale=SCALE,
+            rate_limits=None,
+            clock=lambda: 1_800_000_000.0,
+        ) as sb,
         aiohttp.ClientSession() as http,
     ):
         api = Api(http, sb, sb.api_key)
         await _order(api, sb)
-        await asyncio.sleep(0.02)
-        _, _, mid = await api.call("GET", "/api/v1/partners/webhook-logs?status=retrying")
-        assert mid["data"]["pagination"]["total"] == 1
-        assert mid["data"]["logs"][0]["nextRetryAt"] is not None
+        for attempt in range(1 + len(RETRY_SCHEDULE)):
+            await until(lambda n=attempt + 1: len(receiver.hits) == n, what=f"delivery {attempt}")
+            if attempt:
+                (log,) = sb.webhook_logs()  # as the previous attempt left it
+                assert (log.status.value, log.attempt_count) == ("retrying", attempt)
+                assert log.next_retry_at is not None and log.last_attempt_at is not None
+                planned = RETRY_SCHEDULE[attempt - 1] * SCALE
+                assert log.next_retry_at - log.last_attempt_at == pytest.approx(planned, abs=1e-6)
+            if attempt == 1:
+                _, _, mid = await api.call("GET", "/api/v1/partners/webhook-logs?status=retrying")
+                assert mid["data"]["pagination"]["total"] == 1
+                assert mid["data"]["logs"][0]["nextRetryAt"] is not None
+            receiver.gates[attempt].set()
         await sb.wait_for_deliveries(timeout=10)
         _, _, logs = await api.call("GET", "/api/v1/partners/webhook-logs")
     times = [t for t, _, _ in receiver.hits]
     assert len(times) == 1 + len(RETRY_SCHEDULE)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     for gap, planned in zip(gaps, RETRY_SCHEDULE, strict=True):
-        assert planned * SCALE <= gap + 0.002 < planned * SCALE + 0.3, (gaps, planned)
+        assert planned * SCALE <= gap + 0.002, (gaps, planned)  # never earlier than planned
     assert len({body for _, _, body in receiver.hits}) == 1  # the same signed bytes each time
     (log,) = logs["data"]["logs"]
     assert log["status"] == "failed"
