@@ -167,10 +167,12 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a slot is charged from the send, not held until the answer",
-        "aioprintora/transport.py",
-        '        take = getattr(limiter, "hold", None)\n',
-        "        take = None\n",
-        ("tests/test_virtual_clock.py::test_the_default_limiter_waits_on_the_clients_clock",),
+        "aioprintora/ratelimit.py",
+        "    return limiter if isinstance(limiter, SlotLimiter) else _AcquireOnly(limiter)\n",
+        "    return _AcquireOnly(limiter)\n",
+        (
+            "tests/test_limiter_protocol.py::test_a_slot_is_held_until_its_answer_then_charged_a_period",
+        ),
     ),
     Mutant(
         "an attempt outlives its timeout",
