@@ -116,23 +116,23 @@ def _payload(
     url: str | URL,
 ) -> Any:
     if parsed is None:
-        raise errors.MalformedResponseError(
+        raise malformed(
             "the response body is empty or not JSON",
-            status_code=status,
-            body=_excerpt(body),
+            status=status,
             headers=headers,
+            excerpt=_excerpt(body),
             method=method,
-            url=str(url),
+            url=url,
         )
     if (type(parsed) is dict or isinstance(parsed, Mapping)) and "success" in parsed:
         if parsed["success"] is False and not _is_replay(status, parsed):
-            raise errors.MalformedResponseError(
+            raise malformed(
                 "a success status with an error envelope",
-                status_code=status,
-                body=_excerpt(body),
+                status=status,
                 headers=headers,
+                excerpt=_excerpt(body),
                 method=method,
-                url=str(url),
+                url=url,
             )
         if "data" in parsed:
             return parsed["data"]
@@ -163,14 +163,29 @@ class Undecodable(Exception):  # noqa: N818 - never reaches a caller: see error(
         self, status: int, headers: Mapping[str, str] | None, *, method: str, url: str | URL
     ) -> errors.MalformedResponseError:
         """The caller's error: this one, told with the answer it was read from."""
-        return errors.MalformedResponseError(
+        return malformed(
             f"the answer does not match the documented shape ({self.reason})",
-            status_code=status,
-            body=self.excerpt,
+            status=status,
             headers=headers,
+            excerpt=self.excerpt,
             method=method,
-            url=str(url),
+            url=url,
         )
+
+
+def malformed(
+    message: str,
+    *,
+    status: int,
+    headers: Mapping[str, str] | None,
+    excerpt: str,
+    method: str,
+    url: str | URL,
+) -> errors.MalformedResponseError:
+    """A 2xx answer that cannot be read, with everything known about it."""
+    return errors.MalformedResponseError(
+        message, status_code=status, body=excerpt, headers=headers, method=method, url=str(url)
+    )
 
 
 class Answer(NamedTuple):
