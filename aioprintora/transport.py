@@ -239,7 +239,11 @@ class Transport:
             reason = "server pause" if slots.paused() else "window full"
         queued_from = clock.monotonic()
         hold = slots.hold(max_wait=self._max_server_wait)
-        slot = await (hold if self._max_queue_wait is None else self._bounded(hold))
+        try:
+            slot = await (hold if self._max_queue_wait is None else self._bounded(hold))
+        except errors.RateLimitError as refused:  # refused unsent: the limiter knows no request
+            refused.method, refused.url = request.method, str(request.url)
+            raise
         waited = clock.monotonic() - queued_from
         state.queued += waited
         if told and waited >= _NOTICEABLE_WAIT:

@@ -158,3 +158,22 @@ async def test_a_full_window_is_reported_as_such() -> None:
     assert [(e.reason, e.wait) for e in waits.events] == [
         ("window full", pytest.approx(60.0, abs=1e-3))
     ]
+
+
+@pytest.mark.parametrize("bound", ["max_server_wait", "max_queue_wait"])
+async def test_a_call_the_limiter_refuses_unsent_names_its_request(bound: str) -> None:
+    options: dict[str, object] = (
+        {"retry": RetryPolicy(max_server_wait=30.0)}
+        if bound == "max_server_wait"
+        else {"max_queue_wait": 0.05}
+    )
+    async with (
+        server(_ok) as (url, hits),
+        PrintoraClient(API_KEY, base_url=url, rate_limit=[Window(1, 60.0)], **options) as api,  # type: ignore[arg-type]
+    ):
+        await api.orders.list()
+        with pytest.raises(RateLimitError, match=bound) as info:
+            await api.orders.list(status="paid")
+    assert info.value.method == "GET"
+    assert info.value.url == f"{url}/api/v1/partners/orders?limit=20&offset=0&status=paid"
+    assert len(hits) == 1
