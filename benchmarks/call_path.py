@@ -1,4 +1,4 @@
-"""How many SDK functions lie between ``orders.iter`` and aiohttp: ``python -m benchmarks.call_path``.
+"""The SDK functions between ``orders.iter`` and aiohttp: ``python -m benchmarks.call_path``.
 
 One walk of ``client.orders.iter()`` over a one-page listing on a loopback server, traced with
 ``sys.setprofile`` (this thread only; the server's own code is aiohttp's, or the test app's):
@@ -103,8 +103,7 @@ def main() -> None:
     for label in trace.stack:
         print(f"    {label}")
     print(
-        f"SDK calls before the request: {sum(before.values())} "
-        f"({len(before)} distinct functions)"
+        f"SDK calls before the request: {sum(before.values())} ({len(before)} distinct functions)"
     )
     print(
         f"SDK calls for the whole walk: {sum(trace.calls.values())} "
