@@ -6,8 +6,9 @@ As openai-python's ``OPENAI_LOG``: set the variable and the SDK's log is written
   whether our own pacing or a server pause held the request);
 - ``debug``: that, and one line per HTTP attempt: method, URL, status (or the failure),
   milliseconds, attempt number and the server's request id. Never the API key.
- Read once, when the first client is made (nothing happens at import time).
-A logging setup of your own keeps working: records still propagate to it.
+
+The variable is read once, when the first client is made (nothing happens at import time). A
+logging setup of your own keeps working: records still propagate to it.
 """
 
 from __future__ import annotations
