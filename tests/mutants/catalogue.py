@@ -195,4 +195,39 @@ MUTANTS: tuple[Mutant, ...] = (
         'f"    if True:"',
         ("tests/test_decoding.py::test_datetimes_on_the_fast_path_match_the_general_path",),
     ),
+    # -- the joints of the request path (issue 23) ------------------------------------------------
+    Mutant(
+        "a listing sorted oldest first is walked as if newest first",
+        "aioprintora/_walk_guard.py",
+        "        _newest_first(keys, offset)\n",
+        "",
+        (
+            "tests/hostile/test_pagination_lies.py"
+            "::test_a_listing_sorted_oldest_first_fails_within_2_pages",
+        ),
+    ),
+    Mutant(
+        "a proxy's password stays in the error's cause",
+        "aioprintora/transport.py",
+        "dropped if request.proxy is None else without_credentials(",
+        "dropped if True else without_credentials(",
+        ("tests/hostile/test_proxy_secrets.py",),
+    ),
+    Mutant(
+        "a reset in the past holds the whole window",
+        "aioprintora/_ratelimit_headers.py",
+        '"X-RateLimit-Reset"), signed=True)',
+        '"X-RateLimit-Reset"), signed=False)',
+        ("tests/hostile/test_reset_in_the_past.py",),
+    ),
+    Mutant(
+        "a 429's wait is reported as a full window",
+        "aioprintora/ratelimit.py",
+        "        return self._paused_until > self._clock()\n",
+        "        return False\n",
+        (
+            "tests/test_limiter_protocol.py"
+            "::test_a_wait_caused_by_a_429_is_reported_as_a_server_pause",
+        ),
+    ),
 )
