@@ -15,10 +15,11 @@ Both keep O(page size) state whatever the listing's length, so a walk's memory i
   by exactly the offset difference is what inserts at the head do; one that grew by more, or
   no ``total``, proves the offset ignored (two such answers in a row raise
   :class:`~aioprintora.errors.PaginationError`); one that grew by less would also need as many
-  removals behind the page as inserts ahead of it, at every read (four in a row raise). So a
-  server ignoring the offset is caught within 5 requests whatever its page shape and its
-  ``total``. When the first page reports ``total``, the
-  walk is also capped at ``ceil(total / stride) + 1`` requests plus ``max(10, 10%)`` of slack
+  removals behind the page as inserts ahead of it, at every read (four in a row raise). A walk
+  never ends on a repeat that is not explained (:attr:`Progress.repeated`). So a server
+  ignoring the offset is caught within 5 requests whatever its page shape and its ``total``,
+  and never ends a walk silently. When the first page reports ``total``, the walk is also capped
+  at ``ceil(total / stride) + 1`` requests plus ``max(10, 10%)`` of slack
   (``stride`` = page size - 1: pages overlap by one item), step-backs included; ``total`` here
   is the largest reported during the walk, but at most ``2 * first total + 1000``, so a
   listing growing during the walk may still be walked to its end.
@@ -94,6 +95,8 @@ class Progress:
         self._page_size = page_size
         self._recent: deque[tuple[list[str], int, Pagination]] = deque(maxlen=2)
         self._ignored = 0  # weight of the answers in a row that show the offset is ignored
+        #: Whether the last answer repeated a page sent for another offset, unexplained.
+        self.repeated = False
         self.first_total: int | None = None
         self.largest_total = 0
         self.requests = 0
@@ -125,6 +128,7 @@ class Progress:
             )
         same = [entry for entry in self._recent if entry[0] == ids] if ids else []
         weight = _weight(same[-1], offset, meta) if same else _EXPLAINED
+        self.repeated = weight > _EXPLAINED
         self._ignored = self._ignored + weight if weight else 0
         if self._ignored >= _IGNORED:
             raise PaginationError(

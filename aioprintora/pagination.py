@@ -271,6 +271,11 @@ class PageIterator(Generic[T]):
             and meta.has_more
             and not (meta.total >= 0 and offset + len(items) >= meta.total)
         )
+        if not more and self._progress.repeated:
+            raise PaginationError(
+                f"the listing ended at offset {offset} on items the server already sent for "
+                "another offset: it ignores the offset"
+            )
         # Overlap by one item so the next page can be checked against the boundary.
         self._check_boundary = True
         self._offset = offset + len(items) - 1

@@ -97,6 +97,18 @@ def test_without_a_total_the_third_answer_ends_it() -> None:
     assert feed(Progress(PAGE), same_page(lambda n: None)) == 2
 
 
+def test_an_unexplained_repeat_is_flagged_so_that_a_walk_cannot_end_on_it() -> None:
+    progress = Progress(PAGE)
+    progress.check(keys(0), 0, meta(0, 150))
+    assert not progress.repeated
+    progress.check(keys(0), STRIDE, meta(STRIDE, 151))  # grew by 1 where the step was 19
+    assert progress.repeated
+    progress.check(keys(STRIDE), 2 * STRIDE, meta(2 * STRIDE, 152))
+    assert not progress.repeated
+    progress.check(keys(STRIDE), 3 * STRIDE, meta(3 * STRIDE, 152 + STRIDE))  # inserts
+    assert not progress.repeated
+
+
 def test_a_fresh_page_in_between_starts_the_count_again() -> None:
     progress = Progress(PAGE)
     answers = [
