@@ -21,9 +21,7 @@ _CHUNK = 64 * 1024
 
 
 async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
-    """Read the whole body (at most ``cap`` bytes once decoded) and keep it on ``response``.
-
-    Afterwards ``await response.read()`` returns the same bytes without reading again.
+    """Read the whole body (at most ``cap`` bytes once decoded); it is read once, here.
 
     Raises:
         ResponseTooLargeError: the body is longer than ``cap``; the caller closes the response.
@@ -41,11 +39,7 @@ async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
         if len(body) + len(chunk) > cap:
             raise _too_large(response, cap, "is longer")
         body += chunk
-    data = bytes(body)
-    # aiohttp's read() returns this cached body from now on; the retry middleware and the
-    # client read the answer again through it.
-    response._body = data
-    return data
+    return bytes(body)
 
 
 def _too_large(response: aiohttp.ClientResponse, cap: int, how: str) -> ResponseTooLargeError:

@@ -1,8 +1,14 @@
 """``PRINTORA_LOG=debug|info``: the SDK's log on stderr without any logging setup.
 
-As openai-python's ``OPENAI_LOG``: set the variable and every request, retry and rate-limit wait
-is written to stderr. Read once, when the first client is made (nothing happens at import time).
-A logging setup of your own keeps working: records still propagate to it.
+As openai-python's ``OPENAI_LOG``: set the variable and the SDK's log is written to stderr:
+
+- ``info``: every retry (why, and how long it waits) and every rate-limit wait (how long, and
+  whether our own pacing or a server pause held the request);
+- ``debug``: that, and one line per HTTP attempt: method, URL, status (or the failure),
+  milliseconds, attempt number and the server's request id. Never the API key.
+
+The variable is read once, when the first client is made (nothing happens at import time). A
+logging setup of your own keeps working: records still propagate to it.
 """
 
 from __future__ import annotations
@@ -10,8 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["ENV_VAR", "configure_from_env", "logger"]
+from .errors import scrub
+from .response import request_id_of
+
+if TYPE_CHECKING:
+    from yarl import URL
+
+    from .hooks import AttemptInfo
+
+__all__ = ["ENV_VAR", "configure_from_env", "log_attempt", "log_wait", "logger"]
 
 ENV_VAR = "PRINTORA_LOG"
 logger = logging.getLogger("aioprintora")
@@ -42,3 +57,30 @@ def configure_from_env() -> None:
         handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)
+
+
+def _where(url: URL) -> str:
+    """The URL as logged: never its userinfo, and scrubbed of any secret in play."""
+    if url.user is not None or url.password is not None:
+        url = url.with_user(None)
+    return scrub(str(url))
+
+
+def log_attempt(method: str, url: URL, attempt: AttemptInfo) -> None:
+    """One attempt at DEBUG: method, URL, status (or failure), milliseconds, number, request id."""
+    status, error = attempt.status_code, attempt.error
+    outcome = f"failed ({type(error).__name__}: {error})" if status is None else str(status)
+    logger.debug(
+        "%s %s -> %s in %.0f ms (attempt %d, request id %s)",
+        method,
+        _where(url),
+        outcome,
+        attempt.duration * 1000.0,
+        attempt.number,
+        request_id_of(attempt.headers) or "-",
+    )
+
+
+def log_wait(method: str, url: URL, seconds: float, reason: str) -> None:
+    """A rate-limit wait at INFO: how long, and why."""
+    logger.info("rate limiter held %s %s for %.2f s (%s)", method, _where(url), seconds, reason)

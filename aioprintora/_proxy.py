@@ -47,3 +47,29 @@ class ProxyChooser:
             proxy = URL(raw if "://" in raw else f"http://{raw}")
         self._cache[key] = proxy
         return proxy
+
+
+class ProxyFailure(Exception):  # noqa: N818 - it stands for the failure, it is not one of ours
+    """Stands in for a failure whose text showed the proxy's credentials (they are redacted)."""
+
+
+def without_credentials(exc: BaseException, proxy: URL) -> BaseException:
+    """``exc``, or when its chain shows the proxy's password, a stand-in with it redacted.
+
+    aiohttp names the proxy URL, credentials included, in its errors (a 407 does), and the
+    SDK's error keeps the failure as its ``__cause__``: every traceback would print it.
+    """
+    secrets = {s for s in (proxy.password, proxy.raw_password) if s}
+    if not secrets:
+        return exc
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    if not any(secret in str(e) or secret in repr(e) for e in chain for secret in secrets):
+        return exc
+    text = f"{type(exc).__name__}: {exc}"
+    for secret in secrets:
+        text = text.replace(secret, "<redacted>")
+    return ProxyFailure(text)

@@ -11,12 +11,13 @@ Reading rules, all lenient because a header we cannot read must never stall the 
 - ``X-RateLimit-Reset`` below ``10**9`` is seconds from now (some servers send that); at or above
   it is a unix time, converted with the response's ``Date`` so that a skewed local clock does not
   matter; at or above ``10**12`` (13 digits) it is a unix time in milliseconds. A reset in the
-  past means 0 s, never a negative or a stall.
+  past (``-30``, or a unix time gone by) means 0 s: never a negative, never a stall.
 - Every wait read here is clamped to :data:`MAX_HEADER_WAIT` (7 days) before anyone does
   ``datetime``/``timedelta`` arithmetic with it: ``Retry-After: 1e12`` or a date in the year
   9999 is "a very long wait", never an ``OverflowError``.
 - Values such as ``60;w=60`` or ``60, 10000`` (IETF draft styles) are read by their first number;
-  garbage, negatives and non-finite numbers count as absent.
+  garbage and non-finite numbers count as absent, and so do negatives except in
+  ``X-RateLimit-Reset`` (a reset in the past, above).
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _number(value: str | None) -> float | None:
-    """The first number of a header value, if it is finite and not negative."""
+def _number(value: str | None, *, signed: bool = False) -> float | None:
+    """The first number of a header value, if it is finite (and not negative unless ``signed``)."""
     if value is None:
         return None
     token = value.split(",", 1)[0].split(";", 1)[0].strip()
@@ -83,7 +84,7 @@ def _number(value: str | None) -> float | None:
         number = float(token)
     except ValueError:
         return None
-    return number if math.isfinite(number) and number >= 0 else None
+    return number if math.isfinite(number) and (signed or number >= 0) else None
 
 
 def http_date_to_unix(value: str | None) -> float | None:
@@ -135,10 +136,10 @@ def reset_delay_seconds(headers: Mapping[str, str], now_wall: float) -> float | 
         headers: the response headers (any case).
         now_wall: unix time at which the response arrived (used only without a ``Date`` header).
     """
-    reset = _number(_header(headers, "X-RateLimit-Reset"))
+    reset = _number(_header(headers, "X-RateLimit-Reset"), signed=True)
     if reset is None:
         return None
-    if reset < RESET_EPOCH_THRESHOLD:
+    if reset < RESET_EPOCH_THRESHOLD:  # seconds from now; a negative one is in the past: 0
         return _clamp(reset)
     if reset >= RESET_MILLIS_THRESHOLD:
         reset /= 1000.0

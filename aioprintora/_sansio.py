@@ -24,12 +24,11 @@ from ._ratelimit_headers import reset_delay_seconds, retry_after_seconds
 __all__ = [
     "ENVIRONMENTS",
     "Answer",
+    "Undecodable",
     "decipher_response",
     "decode_success",
     "dumps",
-    "error_from_response",
     "is_loopback",
-    "is_success",
     "server_wait",
 ]
 
@@ -98,37 +97,42 @@ def _is_replay(status: int, parsed: Any) -> bool:
     return parsed.get("success") is True or code == "DUPLICATE_SESSION"
 
 
-def is_success(status: int, body: bytes) -> bool:
-    """2xx, or the duplicate-session replay (409 with the existing session)."""
-    return 200 <= status < 300 or (status == 409 and _is_replay(status, _parse(body)))
-
-
 def decode_success(status: int, body: bytes, *, method: str, url: str) -> Any:
     """The payload of a successful answer, enveloped or flat.
 
     Raises:
         MalformedResponseError: the body is not JSON, or is an error envelope.
     """
-    return _payload(status, body, _parse(body), method=method, url=url)
+    return _payload(status, {}, body, _parse(body), method=method, url=url)
 
 
-def _payload(status: int, body: bytes, parsed: Any, *, method: str, url: str | URL) -> Any:
+def _payload(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    parsed: Any,
+    *,
+    method: str,
+    url: str | URL,
+) -> Any:
     if parsed is None:
-        raise errors.MalformedResponseError(
+        raise malformed(
             "the response body is empty or not JSON",
-            status_code=status,
-            body=_excerpt(body),
+            status=status,
+            headers=headers,
+            excerpt=_excerpt(body),
             method=method,
-            url=str(url),
+            url=url,
         )
     if (type(parsed) is dict or isinstance(parsed, Mapping)) and "success" in parsed:
         if parsed["success"] is False and not _is_replay(status, parsed):
-            raise errors.MalformedResponseError(
+            raise malformed(
                 "a success status with an error envelope",
-                status_code=status,
-                body=_excerpt(body),
+                status=status,
+                headers=headers,
+                excerpt=_excerpt(body),
                 method=method,
-                url=str(url),
+                url=url,
             )
         if "data" in parsed:
             return parsed["data"]
@@ -141,6 +145,47 @@ def server_wait(status: int, headers: Mapping[str, str], now: float) -> float | 
     if wait is None and status == 429:
         wait = reset_delay_seconds(headers, now)
     return wait
+
+
+class Undecodable(Exception):  # noqa: N818 - never reaches a caller: see error()
+    """An answer's data that its model cannot be built from (raised where it is decoded).
+
+    Whoever holds the answer turns it into the caller's MalformedResponseError with
+    :meth:`error`, so that it carries the answer's real status, headers and URL.
+    """
+
+    def __init__(self, reason: str, excerpt: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.excerpt = excerpt
+
+    def error(
+        self, status: int, headers: Mapping[str, str] | None, *, method: str, url: str | URL
+    ) -> errors.MalformedResponseError:
+        """The caller's error: this one, told with the answer it was read from."""
+        return malformed(
+            f"the answer does not match the documented shape ({self.reason})",
+            status=status,
+            headers=headers,
+            excerpt=self.excerpt,
+            method=method,
+            url=url,
+        )
+
+
+def malformed(
+    message: str,
+    *,
+    status: int,
+    headers: Mapping[str, str] | None,
+    excerpt: str,
+    method: str,
+    url: str | URL,
+) -> errors.MalformedResponseError:
+    """A 2xx answer that cannot be read, with everything known about it."""
+    return errors.MalformedResponseError(
+        message, status_code=status, body=excerpt, headers=headers, method=method, url=str(url)
+    )
 
 
 class Answer(NamedTuple):
@@ -176,7 +221,7 @@ def decipher_response(
     """
     if 200 <= status < 300:
         try:
-            data = _payload(status, body, _parse(body), method=method, url=url)
+            data = _payload(status, headers, body, _parse(body), method=method, url=url)
             return Answer(status, data, headers=headers)
         except errors.MalformedResponseError as malformed:
             return Answer(status, None, malformed)
@@ -200,21 +245,6 @@ def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:
         code, message = parsed.get("code"), error if isinstance(error, str) else None
     message = message or parsed.get("message")
     return (str(code) if code else None), (str(message) if message else None)
-
-
-def error_from_response(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    retry_after: float | None = None,
-) -> errors.APIError:
-    """The exception for an unsuccessful answer; a non-JSON body keeps a short excerpt."""
-    return _error(
-        status, headers, body, _parse(body), method=method, url=url, retry_after=retry_after
-    )
 
 
 def _error(

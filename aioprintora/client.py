@@ -430,16 +430,24 @@ class PrintoraClient:
         else:
             answer = await retry.run(state, attempt, method, idempotent)
         if RAW.get():
-            data = answer.data
             raw = RawResponse(
                 answer.status,
                 answer.headers or {},
-                lambda: parse(data),
+                lambda: _decoded(parse, answer, method, url),
                 arrived=self._clock.time(),
                 attempts=state.attempts,
             )
             return raw  # type: ignore[return-value]  # noqa: RET504 - the twin casts it back
+        return _decoded(parse, answer, method, url)
+
+
+def _decoded(parse: Callable[[Any], T], answer: _sansio.Answer, method: str, url: URL) -> T:
+    """``parse`` of the answer's data; data it cannot read is reported with the answer's real
+    status, headers (request id) and absolute URL."""
+    try:
         return parse(answer.data)
+    except _sansio.Undecodable as exc:
+        raise exc.error(answer.status, answer.headers, method=method, url=url) from exc.__cause__
 
 
 @functools.lru_cache(maxsize=32)

@@ -21,8 +21,9 @@ walk therefore never trusts offsets alone:
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
   answering two reads in a row with the very same page stops it with :class:`PaginationError`,
-  and so does one ignoring the offset, a step-back that finds the same pages again, or a walk
-  past its request cap (see :mod:`aioprintora._walk_guard`, which also keeps memory flat);
+  and so does one ignoring the offset, a page that is not newest first, a step-back that finds
+  the same pages again, or a walk past its request cap (see :mod:`aioprintora._walk_guard`,
+  which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.sync`).
@@ -232,7 +233,7 @@ class PageIterator(Generic[T]):
         items, meta, offset = page.items, page.pagination, self._offset
         keys = [_key(item) for item in items]
         ids = [item_id for _, item_id in keys]
-        self._progress.check(ids, offset, meta)
+        self._progress.check(keys, offset, meta)
         # A page read one item early (or after a step back) should start at or before the
         # boundary. Starting past it, or empty although the listing is now shorter than our
         # offset, means items ahead of us went away and others slid behind the offset.
@@ -270,6 +271,11 @@ class PageIterator(Generic[T]):
             and meta.has_more
             and not (meta.total >= 0 and offset + len(items) >= meta.total)
         )
+        if not more and self._progress.repeated:
+            raise PaginationError(
+                f"the listing ended at offset {offset} on items the server already sent for "
+                "another offset: it ignores the offset"
+            )
         # Overlap by one item so the next page can be checked against the boundary.
         self._check_boundary = True
         self._offset = offset + len(items) - 1

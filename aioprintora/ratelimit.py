@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 import time
 from array import array
@@ -61,6 +62,8 @@ import attrs
 from ._ratelimit_headers import Observation, observation
 from .clock import Clock
 from .errors import RateLimitError
+
+logger = logging.getLogger("aioprintora")
 
 __all__ = ["DEFAULT_WINDOWS", "Limiter", "RateLimiter", "SlotLimiter", "Window"]
 
@@ -84,14 +87,10 @@ DEFAULT_WINDOWS: tuple[Window, ...] = (Window(60, 60.0), Window(10_000, 86_400.0
 
 @runtime_checkable
 class Limiter(Protocol):
-    """What the client's attempt middleware relies on."""
+    """The least a limiter of your own provides (the client adapts it, see :class:`SlotLimiter`)."""
 
     async def acquire(self) -> None:
-        """Return when one request may be sent (FIFO; a cancelled wait takes nothing).
-
-        A limiter whose ``acquire`` also takes ``max_wait`` (both of ours do) gets the
-        client's ``max_server_wait`` there and may raise ``RateLimitError`` beyond it.
-        """
+        """Return when one request may be sent (FIFO; a cancelled wait takes nothing)."""
 
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with the server after a response (status and headers)."""
@@ -107,14 +106,19 @@ class Limiter(Protocol):
 
 @runtime_checkable
 class SlotLimiter(Limiter, Protocol):
-    """A limiter whose slots stay occupied while the request is in flight (the client prefers it).
+    """What the client calls on every attempt: both of ours provide it, other limiters are adapted.
 
-    The client calls ``slot = await hold()`` before an attempt and ``release(slot)`` once the
-    attempt is over (its response arrived, or it failed or was cancelled), always exactly once.
+    The client calls ``slot = await hold(max_wait=...)`` before an attempt and ``release(slot,
+    ...)`` once the attempt is over (its response arrived, or it failed or was cancelled),
+    always exactly once; ``paused()`` names the reason of a wait to hooks and the log.
     """
 
-    async def hold(self) -> Any:
-        """Like ``acquire``, but the slot counts until :meth:`release`, then one period more."""
+    async def hold(self, *, max_wait: float | None = None) -> Any:
+        """Like ``acquire``, but the slot counts until :meth:`release`, then one period more.
+
+        ``max_wait`` (the client's ``max_server_wait``): raise ``RateLimitError`` at once
+        rather than sleep through a wait already known to be longer.
+        """
 
     def release(
         self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
@@ -125,6 +129,56 @@ class SlotLimiter(Limiter, Protocol):
         limiter reconciles with them as :meth:`Limiter.observe` would, knowing when the
         request left.
         """
+
+    def paused(self) -> bool:
+        """Whether a server pause (a 429's ``Retry-After`` or reset) holds requests back now."""
+
+
+def _slots_of(limiter: Limiter) -> SlotLimiter:
+    """``limiter`` as the client calls it: itself, or one with only ``acquire`` adapted."""
+    return limiter if isinstance(limiter, SlotLimiter) else _AcquireOnly(limiter)
+
+
+class _AcquireOnly:
+    """A :class:`Limiter` seen as a :class:`SlotLimiter`: its slot counts from the grant, no
+    ``max_wait`` reaches it, and it never reports a pause. ``release`` must not wait, so a
+    response is observed in a task of its own, and the next ``hold`` waits for those first."""
+
+    __slots__ = ("_observing", "limiter")
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
+        self._observing: set[asyncio.Future[None]] = set()
+
+    async def acquire(self) -> None:
+        await self.hold()
+
+    async def hold(self, *, max_wait: float | None = None) -> None:
+        if self._observing:
+            await asyncio.wait(tuple(self._observing))
+        await self.limiter.acquire()
+
+    def release(
+        self, slot: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        if status is not None:
+            task = asyncio.ensure_future(self.limiter.observe(status, headers or {}))
+            self._observing.add(task)
+            task.add_done_callback(self._observed)
+
+    def _observed(self, task: asyncio.Future[None]) -> None:
+        self._observing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("rate limiter %r failed to observe a response", self.limiter)
+
+    async def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        await self.limiter.observe(status, headers)
+
+    def free_after(self, count: int, now: float) -> float:
+        return self.limiter.free_after(count, now)
+
+    def paused(self) -> bool:
+        return False
 
 
 def _slack(now: float) -> float:
@@ -422,6 +476,10 @@ class RateLimiter:
         """
         await self._take(self._attempt_hold, hold=True, max_wait=max_wait)
         return tuple(log.expired for log in self._logs)  # as of the grant: nothing ran since
+
+    def paused(self) -> bool:
+        """Whether a 429 pauses every request now (the reason a wait is reported with)."""
+        return self._paused_until > self._clock()
 
     def release(
         self,

@@ -235,6 +235,7 @@ class RedisRateLimiter:
         self._orphans: set[asyncio.Future[Any]] = set()  # script calls whose caller left
         self._refunds: set[asyncio.Future[None]] = set()
         self._degraded = False
+        self._paused_until = 0.0  # a pause this process observed (time.monotonic)
 
     def __repr__(self) -> str:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
@@ -303,6 +304,8 @@ class RedisRateLimiter:
             status: the response's status (None: the attempt got no response).
             headers: the response's headers, reconciled with as :meth:`observe` does.
         """
+        if status == 429:  # known at once, for paused(); Redis learns it in the task below
+            self._note_pause(observation(status, headers or {}, self._wall_clock(), self.windows))
         task = asyncio.ensure_future(self._release(str(slot or ""), status, headers))
         self._refunds.add(task)
         task.add_done_callback(self._released)
@@ -410,6 +413,7 @@ class RedisRateLimiter:
             headers: the response headers.
         """
         seen = observation(status, headers, self._wall_clock(), self.windows)
+        self._note_pause(seen)
         if self.on_error == "open":
             self._fallback.apply(seen, time.monotonic())
         if _nothing_to_do(seen, self.windows):
@@ -430,6 +434,15 @@ class RedisRateLimiter:
             )
         except _OUTAGE as exc:
             logger.warning("could not record the server's rate-limit state in Redis: %r", exc)
+
+    def _note_pause(self, seen: Observation) -> None:
+        if seen.pause:
+            self._paused_until = max(self._paused_until, time.monotonic() + seen.pause)
+
+    def paused(self) -> bool:
+        """Whether a 429 this process observed pauses requests now (others' pauses are kept
+        in Redis and waited for all the same, but reported as a full window)."""
+        return self._paused_until > time.monotonic()
 
     async def aclose(self) -> None:
         """Wait until tokens taken for cancelled waiters are returned (call before closing Redis).

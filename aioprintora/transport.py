@@ -12,9 +12,13 @@ due in that second, as aiohttp rounds its own); ``deadline`` bounds the whole ca
 attempt and every backoff sleep), not counting time spent queued in the rate limiter, which is
 throttling the caller asked for.
 
-Rate-limit slots: a limiter with ``hold``/``release`` (both of ours) keeps the attempt's slot
-occupied until its response has arrived, then charges it for one period from then. The server
-saw the request no later than that, so its copy of the window always expires first.
+Rate-limit slots: the limiter is called as the :class:`~aioprintora.ratelimit.SlotLimiter` it
+declares (one with only ``acquire`` is adapted once, here): ``hold`` keeps the attempt's slot
+occupied until its response has arrived, then ``release`` charges it for one period from then.
+The server saw the request no later than that, so its copy of the window always expires first.
+
+Logging (logger ``aioprintora``, see :mod:`aioprintora._logging`): each attempt at DEBUG, each
+noticeable rate-limit wait at INFO; the retries are logged by :mod:`aioprintora.retry`.
 
 Queueing has bounds of its own: a wait the limiter already knows exceeds ``max_server_wait``
 fails at once, and ``max_queue_wait`` (off by default) caps the time queued per attempt; both
@@ -25,8 +29,7 @@ raise :class:`~aioprintora.errors.RateLimitError` without sending. The body is r
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,14 +39,17 @@ from yarl import URL
 
 from . import errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
+from ._logging import log_attempt, log_wait, logger
+from ._proxy import without_credentials
 from ._sansio import Answer, decipher_response
 from ._timer import AttemptTimers
 from .hooks import AttemptInfo, CallInfo, Dispatch, RateLimitWait, emit
+from .ratelimit import _slots_of
 from .retry import AttemptError, transport_failure
 
 if TYPE_CHECKING:
     from .clock import Clock
-    from .ratelimit import Limiter
+    from .ratelimit import Limiter, SlotLimiter
 
 __all__ = ["CallState", "Request", "Transport", "make_session"]
 
@@ -112,8 +118,8 @@ class Transport:
         clock: the client's clock (the limiter's queue time, the wall time of an answer).
         closed: whether the client was closed (a call cut off by ``aclose()`` is reported so).
         max_response_size: bytes an answer may have once decompressed.
-        max_server_wait: a limiter wait known to be longer fails at once (limiters that take
-            ``max_wait``, as ours do).
+        max_server_wait: a limiter wait known to be longer fails at once (the ``max_wait`` of
+            :meth:`~aioprintora.ratelimit.SlotLimiter.hold`).
         max_queue_wait: seconds an attempt may queue in the limiter (None: no bound).
         timers: the attempt budgets' timers (shared by the clients of one pool).
     """
@@ -130,18 +136,13 @@ class Transport:
         timers: AttemptTimers | None = None,
     ) -> None:
         self.limiter = limiter
+        self._slots: SlotLimiter | None = None if limiter is None else _slots_of(limiter)
         self._timers = timers if timers is not None else AttemptTimers()
         self._clock = clock
         self._closed = closed
         self._max_response_size = max_response_size
+        self._max_server_wait = max_server_wait
         self._max_queue_wait = max_queue_wait
-        take = getattr(limiter, "hold", None)
-        take = take if take is not None else getattr(limiter, "acquire", None)
-        self._release: Callable[..., None] | None = getattr(limiter, "release", None)
-        # Limiters of your own may not take ``max_wait``; ours do.
-        if take is not None and max_server_wait is not None and _takes_max_wait(take):
-            take = functools.partial(take, max_wait=max_server_wait)
-        self._hold: Callable[[], Awaitable[Any]] | None = take
 
     async def send(
         self, session: aiohttp.ClientSession, request: Request, state: CallState
@@ -153,15 +154,18 @@ class Transport:
         """
         # One coroutine from the limiter to the classified answer: every frame between the
         # caller and aiohttp is resumed at each of the exchange's suspensions.
-        hold, hooks = self._hold, state.hooks
+        slots, hooks = self._slots, state.hooks
         slot: Any = None
-        if hold is not None:
-            slot = await self._queue(hold, state)
+        if slots is not None:
+            slot = await self._queue(slots, state, request)
         attempt: AttemptInfo | None = None
         on_response: tuple[Callable[..., object], ...] = ()
-        if hooks is not None and hooks.attempts:
-            attempt, on_response = AttemptInfo(state.attempts + 1), hooks.on_response
-            emit(hooks.on_request, state.call, attempt)
+        debug = logger.isEnabledFor(_DEBUG)  # the log at DEBUG is one more listener
+        if debug or (hooks is not None and hooks.attempts):
+            attempt = AttemptInfo(state.attempts + 1)
+            if hooks is not None and hooks.attempts:
+                on_response = hooks.on_response
+                emit(hooks.on_request, state.call, attempt)
             started = self._clock.monotonic()
         state.attempts += 1
         budget = state.attempt_budget()
@@ -186,55 +190,72 @@ class Transport:
                         response.close()
                         raise
             except Exception as exc:
-                dropped = exc.dropped if isinstance(exc, _Sealed) else exc
-                failure = transport_failure(
-                    dropped, method=request.method, url=str(request.url), closed=self._closed()
-                )
-                if failure is None:
-                    raise
-                raise failure from dropped
+                raise self._failure(exc, request)  # noqa: B904 - it sets its own cause
         except BaseException as exc:
-            if hold is not None and self._release is not None:
-                self._release(slot)  # no response: the slot counts one period from now
+            if slots is not None:
+                slots.release(slot)  # no response: the slot counts one period from now
             if attempt is not None:
                 attempt.duration = self._clock.monotonic() - started
                 attempt.error = exc.error if isinstance(exc, AttemptError) else exc
+                if debug:
+                    log_attempt(request.method, request.url, attempt)
                 emit(on_response, state.call, attempt)
             raise
         status, headers = response.status, response.headers
-        if hold is not None:
-            if self._release is not None:  # with the slot: the limiter knows when it left
-                self._release(slot, status, headers)
-            else:
-                await self.limiter.observe(status, headers)  # type: ignore[union-attr]
+        if slots is not None:  # with the slot: the limiter knows when it left
+            slots.release(slot, status, headers)
         answer = decipher_response(
             status, headers, body, method=request.method, url=request.url, now=self._clock.time()
         )
         if attempt is not None:
             attempt.duration = self._clock.monotonic() - started
             attempt.status_code, attempt.headers, attempt.error = status, headers, answer.error
+            if debug:
+                log_attempt(request.method, request.url, attempt)
             emit(on_response, state.call, attempt)
         return answer
 
-    async def _queue(self, hold: Callable[[], Awaitable[Any]], state: CallState) -> Any:
-        """Wait for the limiter's slot; the time is the call's queue time (and a hook event)."""
+    def _failure(self, exc: Exception, request: Request) -> Exception:
+        """The AttemptError for an aiohttp failure, caused by it (``exc`` for any other)."""
+        dropped = exc.dropped if isinstance(exc, _Sealed) else exc
+        failure = transport_failure(
+            dropped, method=request.method, url=str(request.url), closed=self._closed()
+        )
+        if failure is None:
+            return exc
+        # aiohttp's errors may name the proxy's credentials, and the cause is printed too.
+        failure.__cause__ = (
+            dropped if request.proxy is None else without_credentials(dropped, request.proxy)
+        )
+        return failure
+
+    async def _queue(self, slots: SlotLimiter, state: CallState, request: Request) -> Any:
+        """Wait for the limiter's slot; the time is the call's queue time (a hook event, a log
+        line at INFO)."""
         clock = self._clock
         hooks = state.hooks.on_rate_limit_wait if state.hooks is not None else ()
-        if hooks:
-            paused = getattr(self.limiter, "paused", None)
-            reason = "server pause" if paused is not None and paused() else "window full"
+        told = bool(hooks) or logger.isEnabledFor(_INFO)
+        if told:  # asked before the wait: a pause is over once it has been waited out
+            reason = "server pause" if slots.paused() else "window full"
         queued_from = clock.monotonic()
-        slot = await (hold() if self._max_queue_wait is None else self._bounded(hold))
+        hold = slots.hold(max_wait=self._max_server_wait)
+        try:
+            slot = await (hold if self._max_queue_wait is None else self._bounded(hold))
+        except errors.RateLimitError as refused:  # refused unsent: the limiter knows no request
+            refused.method, refused.url = request.method, str(request.url)
+            raise
         waited = clock.monotonic() - queued_from
         state.queued += waited
-        if hooks and waited >= _NOTICEABLE_WAIT:
-            emit(hooks, state.call, RateLimitWait(waited, reason))
+        if told and waited >= _NOTICEABLE_WAIT:
+            if hooks:
+                emit(hooks, state.call, RateLimitWait(waited, reason))
+            log_wait(request.method, request.url, waited, reason)
         return slot
 
-    async def _bounded(self, hold: Callable[[], Awaitable[Any]]) -> Any:
-        """``hold()``, given up after ``max_queue_wait`` (a cancelled wait takes nothing)."""
+    async def _bounded(self, hold: Awaitable[Any]) -> Any:
+        """``hold``, given up after ``max_queue_wait`` (a cancelled wait takes nothing)."""
         try:
-            return await asyncio.wait_for(hold(), self._max_queue_wait)
+            return await asyncio.wait_for(hold, self._max_queue_wait)
         except asyncio.TimeoutError:
             raise errors.RateLimitError(
                 f"queued in the rate limiter for max_queue_wait ({self._max_queue_wait:g} s); "
@@ -242,6 +263,8 @@ class Transport:
                 status_code=429,
             ) from None
 
+
+_DEBUG, _INFO = logging.DEBUG, logging.INFO
 
 #: Shorter limiter waits are the cost of asking it, not throttling: not reported to hooks.
 _NOTICEABLE_WAIT = 0.001
@@ -276,10 +299,3 @@ def make_session(pool_size: int) -> aiohttp.ClientSession:
     """The client's own pool; timeouts are ours (see the module docstring), not aiohttp's."""
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
     return aiohttp.ClientSession(connector=connector, timeout=NO_TIMEOUT, raise_for_status=False)
-
-
-def _takes_max_wait(take: Callable[..., Any]) -> bool:
-    try:
-        return "max_wait" in inspect.signature(take).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
-        return False

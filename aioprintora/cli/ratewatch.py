@@ -11,7 +11,8 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+
+from ..ratelimit import Limiter, RateLimiter
 
 __all__ = ["RateWatch", "describe_window", "wait_message"]
 
@@ -26,27 +27,25 @@ def describe_window(limit: int, period: float) -> str:
     return f"{limit}/{period:g}s"
 
 
-def _free_in(limiter: Any, now: float) -> float | None:
+def _free_in(limiter: Limiter, now: float) -> float | None:
     """Seconds until the limiter grants one more request, when it can tell."""
-    free_after = getattr(limiter, "free_after", None)
-    if free_after is None:
-        return None
     try:
-        return max(0.0, float(free_after(1, now)))
+        return max(0.0, float(limiter.free_after(1, now)))
     except Exception:  # a shared limiter's store may be unreachable: no countdown then
         return None
 
 
-def wait_message(limiter: Any, now: float) -> str | None:
-    """What to tell the operator at ``now``: None while no window of ``limiter`` is full."""
-    remaining = getattr(limiter, "remaining", None)
-    windows = getattr(limiter, "windows", ())
-    if remaining is None or not windows:
+def wait_message(limiter: Limiter | None, now: float) -> str | None:
+    """What to tell the operator at ``now``: None while no window of ``limiter`` is full.
+
+    Only the in-process :class:`~aioprintora.ratelimit.RateLimiter` can count its windows without
+    a round trip; a shared or custom limiter's waits go unannounced here (the retries and waits
+    the client logs still show).
+    """
+    if not isinstance(limiter, RateLimiter):
         return None
-    try:
-        left = remaining(now)
-    except Exception:  # a shared limiter's store may be unreachable: say nothing rather than fail
-        return None
+    windows = limiter.windows
+    left = limiter.remaining(now)
     full = [windows[i] for i, count in enumerate(left) if count <= 0]
     wait = _free_in(limiter, now)
     if wait is not None and wait < 1.0:
@@ -75,7 +74,7 @@ class RateWatch:
 
     def __init__(
         self,
-        limiter: Any,
+        limiter: Limiter | None,
         on_change: Callable[[str | None], None],
         *,
         interval: float = 0.5,

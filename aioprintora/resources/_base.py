@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
+from .._sansio import Undecodable
 from ..models import Page
 from ..pagination import parse_page
 
@@ -45,36 +46,29 @@ class Resource:
                 lambda d: parse_page(
                     d, items_key, item_type, limit=limit, offset=offset, fetch_offset=fetch_offset
                 ),
-                method="GET",
-                path=path,
             )
 
         return self._client._request("GET", path, params=params, operation=operation, parse=parse)
 
 
-def decoder(model: type[T], *, method: str, path: str) -> Callable[[Any], T]:
+def decoder(model: type[T]) -> Callable[[Any], T]:
     """``parse`` for a request whose data is one ``model``."""
     from .._convert import structure
 
-    return lambda data: decode(data, lambda d: structure(d, model), method=method, path=path)
+    return lambda data: decode(data, lambda d: structure(d, model))
 
 
-def decode(data: Any, build: Callable[[Any], T], *, method: str, path: str) -> T:
-    """Run ``build`` on an answer's data; anything it cannot read is a MalformedResponseError.
+def decode(data: Any, build: Callable[[Any], T]) -> T:
+    """Run ``build`` on an answer's data; anything it cannot read is :class:`Undecodable`.
 
-    Never a partial model: a missing required field or a wrong type fails the whole answer.
+    Never a partial model: a missing required field or a wrong type fails the whole answer. The
+    client, which holds the answer, turns it into a MalformedResponseError with the answer's
+    real status, headers (request id), method and absolute URL.
     """
     try:
         return build(data)
     except Exception as exc:  # cattrs raises ClassValidationError groups, TypeError, ValueError...
-        excerpt = _excerpt(data)
-        raise errors.MalformedResponseError(
-            f"the answer does not match the documented shape ({_reason(exc)})",
-            status_code=200,
-            body=excerpt,
-            method=method,
-            url=path,
-        ) from exc
+        raise Undecodable(_reason(exc), _excerpt(data)) from exc
 
 
 def _excerpt(data: Any) -> str:

@@ -103,7 +103,7 @@ class Sessions(Resource):
         key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
         if not isinstance(key, str) or not key or len(key) > 255:
             raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
-        parse = decoder(Session, method="POST", path=PATH)
+        parse = decoder(Session)
         return await self._client._request(
             "POST", PATH, json=body, idempotency_key=key, operation="sessions.create", parse=parse
         )
@@ -111,13 +111,13 @@ class Sessions(Resource):
     async def get(self, session_id: str) -> Session:
         """The session's details (status, URLs, the order once checked out)."""
         path = f"{PATH}/{check.uuid_str('session_id', session_id)}"
-        parse = decoder(Session, method="GET", path=path)
+        parse = decoder(Session)
         return await self._client._request("GET", path, operation="sessions.get", parse=parse)
 
     async def validate_token(self, token: str) -> SessionToken:
         """Whether a session token (the end of ``redirect_url``) is still usable."""
         path = f"{PATH}/by-token/{check.path_segment('token', token)}"
-        parse = decoder(SessionToken, method="GET", path=path)
+        parse = decoder(SessionToken)
         return await self._client._request(
             "GET", path, operation="sessions.validate_token", parse=parse
         )

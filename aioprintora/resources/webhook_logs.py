@@ -122,7 +122,7 @@ class WebhookLogs(Resource):
             raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE_EVENTS))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}
         body["eventType"] = event
-        parse = decoder(WebhookDelivery, method="POST", path=PATH)
+        parse = decoder(WebhookDelivery)
         return await self._client._request(
             "POST", f"{PATH}/resend", json=body, operation="webhook_logs.resend", parse=parse
         )
@@ -130,7 +130,7 @@ class WebhookLogs(Resource):
     async def retry(self, webhook_log_id: str) -> WebhookDelivery:
         """Retry an existing delivery (the same log entry); "sent" if it already succeeded."""
         path = f"{PATH}/{check.path_segment('webhook_log_id', webhook_log_id)}/retry"
-        parse = decoder(WebhookDelivery, method="POST", path=path)
+        parse = decoder(WebhookDelivery)
         return await self._client._request(
             "POST", path, operation="webhook_logs.retry", parse=parse
         )

@@ -62,7 +62,8 @@ async def test_a_server_ignoring_offset_ends_the_walk_within_5_requests(
             await _walk(api.orders.iter(page_size=PAGE, read_ahead=read_ahead), yielded)
     assert len(server.requests) <= 5
     assert len(yielded) == len(set(yielded))  # no item twice
-    assert len({q["offset"] for q in server.requests}) > 1  # it did ask for other offsets
+    if shape != "oldest first":  # that one is refused on its first page (test_pagination_lies)
+        assert len({q["offset"] for q in server.requests}) > 1  # it did ask for other offsets
 
 
 async def _walk(pager: Pager[Order], into: list[str]) -> None:

@@ -172,10 +172,12 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a slot is charged from the send, not held until the answer",
-        "aioprintora/transport.py",
-        '        take = getattr(limiter, "hold", None)\n',
-        "        take = None\n",
-        ("tests/test_virtual_clock.py::test_the_default_limiter_waits_on_the_clients_clock",),
+        "aioprintora/ratelimit.py",
+        "    return limiter if isinstance(limiter, SlotLimiter) else _AcquireOnly(limiter)\n",
+        "    return _AcquireOnly(limiter)\n",
+        (
+            "tests/test_limiter_protocol.py::test_a_slot_is_held_until_its_answer_then_charged_a_period",
+        ),
     ),
     Mutant(
         "an attempt outlives its timeout",
@@ -202,10 +204,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a malformed JSON answer loses its body excerpt",
         "aioprintora/_sansio.py",
-        '            "the response body is empty or not JSON",\n'
-        "            status_code=status,\n"
-        "            body=_excerpt(body),\n",
-        '            "the response body is empty or not JSON",\n            status_code=status,\n',
+        "message, status_code=status, body=excerpt, headers=headers,",
+        "message, status_code=status, headers=headers,",
         (
             "tests/test_integration.py::test_malformed_and_truncated_answers",
             "tests/test_client.py::test_garbage_success_bodies_are_malformed_response_errors",
@@ -217,5 +217,40 @@ MUTANTS: tuple[Mutant, ...] = (
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(60, 60.0),",
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(61, 60.0),",
         ("tests/test_virtual_limits.py::test_the_default_limit_is_sixty_a_minute_end_to_end",),
+    ),
+    # -- the joints of the request path (issue 23) ------------------------------------------------
+    Mutant(
+        "a listing sorted oldest first is walked as if newest first",
+        "aioprintora/_walk_guard.py",
+        "        _newest_first(keys, offset)\n",
+        "",
+        (
+            "tests/hostile/test_pagination_lies.py"
+            "::test_a_listing_sorted_oldest_first_fails_within_2_pages",
+        ),
+    ),
+    Mutant(
+        "a proxy's password stays in the error's cause",
+        "aioprintora/transport.py",
+        "dropped if request.proxy is None else without_credentials(",
+        "dropped if True else without_credentials(",
+        ("tests/hostile/test_proxy_secrets.py",),
+    ),
+    Mutant(
+        "a reset in the past holds the whole window",
+        "aioprintora/_ratelimit_headers.py",
+        '"X-RateLimit-Reset"), signed=True)',
+        '"X-RateLimit-Reset"), signed=False)',
+        ("tests/hostile/test_reset_in_the_past.py",),
+    ),
+    Mutant(
+        "a 429's wait is reported as a full window",
+        "aioprintora/ratelimit.py",
+        "        return self._paused_until > self._clock()\n",
+        "        return False\n",
+        (
+            "tests/test_limiter_protocol.py"
+            "::test_a_wait_caused_by_a_429_is_reported_as_a_server_pause",
+        ),
     ),
 )
