@@ -8,10 +8,12 @@ from collections.abc import Sequence
 import click
 
 from . import errors
+from .jobs import jobs
 from .local import demo, sandbox
 from .orders import orders
 from .sessions import sessions
 from .webhooks import webhooks
+from .worker import worker
 
 __all__ = ["cli", "run"]
 
@@ -36,7 +38,7 @@ def cli() -> None:
     """
 
 
-for group in (sessions, orders, webhooks, sandbox, demo):
+for group in (sessions, orders, webhooks, jobs, worker, sandbox, demo):
     cli.add_command(group)
 
 
