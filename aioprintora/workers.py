@@ -47,12 +47,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_DEFER_AFTER",
+    "HEARTBEAT",
+    "SWEEP",
+    "ChunkDeferred",
     "QUEUE_NAME",
     "ImportStatus",
     "enqueue_import",
     "import_id_for",
+    "import_chunk",
     "import_status",
     "settings",
+    "sync_orders",
     "worker_settings",
 ]
 
@@ -219,9 +225,7 @@ def _check(requests: Iterable[SessionRequest | Mapping[str, Any]]) -> tuple[str,
     for item in requests:
         request = _as_request(item)
         if request.ref is None:
-            raise ValueError(
-                "a queued import needs a ref on every request (SessionRequest(ref=...))"
-            )
+            raise ValueError("a queued import needs a ref on every row (SessionRequest(ref=...))")
         if request.ref in refs:
             raise ValueError(f"ref {request.ref!r} appears twice in the import")
         refs.add(request.ref)

@@ -99,14 +99,19 @@ class Stack:
         self.logs.append(log)
         return proc
 
-    def mid_chunk(self, index: int) -> bool:
-        """Whether worker ``index`` has started a chunk it has not finished (from its log)."""
-        text = self.logs[index].read_text(errors="replace")
-        started = text.count("saq Processing Job<function: import_chunk")
-        ended = text.count("saq Finished Job<function: import_chunk") + text.count(
-            "saq Retrying Job<function: import_chunk"
-        )
-        return started > ended
+    def running_chunks(self, index: int) -> list[str]:
+        """The chunks worker ``index`` has started and not finished, from its log.
+
+        A worker's log also shows the jobs its sweeps retried: only its own Processing and
+        Finished lines count.
+        """
+        last: dict[str, str] = {}
+        for line in self.logs[index].read_text(errors="replace").splitlines():
+            for event in ("Processing", "Finished"):
+                if f"saq {event} Job<function: import_chunk" in line:
+                    key = line.split("key: import:", 1)[1].split(",", 1)[0]
+                    last[key] = event
+        return [key.rsplit(":", 1)[1] for key, event in last.items() if event == "Processing"]
 
     async def cli(self, *args: str, timeout: float = 60.0) -> Done:
         return await run(*args, env=self.env(), timeout=timeout)

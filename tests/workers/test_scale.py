@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import time
@@ -29,13 +28,6 @@ async def _chunk_job(redis_url: str, import_id: str, chunk: str) -> dict[str, ob
     return {} if raw is None else dict(json.loads(raw))
 
 
-def _last_chunk(log: Path) -> str:
-    """The chunk number a worker's log shows it processing last."""
-    lines = [ln for ln in log.read_text().splitlines() if "saq Processing Job<" in ln]
-    key = lines[-1].split("key: import:", 1)[1].split(",", 1)[0]
-    return key.rsplit(":", 1)[1]
-
-
 @pytest.mark.timeout(900)
 async def test_600_rows_on_3_workers_one_killed_half_way(
     redis_server_factory: Callable[[], RedisServer], tmp_path: Path
@@ -55,9 +47,9 @@ async def test_600_rows_on_3_workers_one_killed_half_way(
         assert again.out.strip() == import_id  # same file: same import, nothing added
 
         await wait_until(
-            lambda: len(s.hits) >= 300 and s.mid_chunk(0), timeout=400, what="300 rows sent"
+            lambda: len(s.hits) >= 300 and s.running_chunks(0), timeout=400, what="300 rows sent"
         )
-        chunk = _last_chunk(s.logs[0])
+        [chunk] = s.running_chunks(0)
         s.workers[0].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         await s.workers[0].wait()
