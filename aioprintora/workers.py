@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -36,8 +37,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .bulk import SessionRequest
-from .errors import AuthenticationError, PermissionDeniedError, RateLimitError
+from .bulk import Progress, SessionRequest
+from .errors import (
+    APIConnectionError,
+    AuthenticationError,
+    PermissionDeniedError,
+    PrintoraError,
+    RateLimitError,
+    ServerError,
+)
 from .models import UserData
 
 if TYPE_CHECKING:
@@ -49,13 +57,13 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_DEFER_AFTER",
     "HEARTBEAT",
+    "QUEUE_NAME",
     "SWEEP",
     "ChunkDeferred",
-    "QUEUE_NAME",
     "ImportStatus",
     "enqueue_import",
-    "import_id_for",
     "import_chunk",
+    "import_id_for",
     "import_status",
     "settings",
     "sync_orders",
@@ -345,26 +353,57 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
     runtime: _Runtime | None = ctx.pop("aioprintora", None)
     if runtime is None:
         return
+    await runtime.limiter.aclose()  # its slot releases still on the wire first
     await runtime.client.aclose()
-    await runtime.limiter.aclose()
     await runtime.redis.aclose()
 
 
 @attrs.define
 class _Tally:
+    """A chunk's counts: ``create_many``'s own, less the rows deferred (they run again)."""
+
     rows: int
-    done: int = 0
-    created: int = 0
-    journaled: int = 0
-    failed: int = 0
+    seen: Progress | None = None
+    deferred: int = 0
     errors: list[tuple[str, str]] = attrs.Factory(list)
 
+    @property
+    def done(self) -> int:
+        return (self.seen.done if self.seen else 0) - self.deferred
+
     def record(self, final: bool = False, deferred_until: float | None = None) -> str:
-        body: dict[str, Any] = attrs.asdict(self)
-        body["errors"] = self.errors[:_ERRORS_KEPT]
-        body["final"] = final
-        body["deferred_until"] = deferred_until
-        return json.dumps(body)
+        seen = self.seen or Progress(0, self.rows, 0, 0, 0, 0.0, None)
+        return json.dumps(
+            {
+                "rows": self.rows,
+                "done": self.done,
+                "created": seen.created,
+                "journaled": seen.journaled,
+                "failed": seen.failed - self.deferred,
+                "errors": self.errors[:_ERRORS_KEPT],
+                "final": final,
+                "deferred_until": deferred_until,
+            }
+        )
+
+
+def _outcome(
+    error: Exception, tally: _Tally, ref: str, wait: float, runtime: _Runtime
+) -> tuple[float, str | None]:
+    """``(wait, stop)`` after a failed row: deferred (transient), stopping, or just failed."""
+    stop = None
+    if isinstance(error, RateLimitError):
+        # The limiter refused to wait that long (a spent window), or a 429 outlasted it.
+        tally.deferred += 1
+        return max(wait, error.retry_after or runtime.config.defer_after), None
+    if isinstance(error, (APIConnectionError, ServerError)):
+        # Retried by the client already (Redis down, the API down): try the chunk later.
+        tally.deferred += 1
+        return max(wait, runtime.config.defer_after), None
+    tally.errors.append((ref, f"{type(error).__name__}: {error}"))
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        stop = f"{type(error).__name__}: {error}"  # every row would meet it: stop the import
+    return wait, stop
 
 
 async def import_chunk(
@@ -395,22 +434,17 @@ async def import_chunk(
             [_unwire(r) for r in rows],
             concurrency=runtime.config.concurrency,
             journal=runtime.journal,
+            on_progress=functools.partial(setattr, tally, "seen"),
+            progress_interval=HEARTBEAT,
         )
         async for result in results:
-            error = result.error
-            if isinstance(error, RateLimitError):
-                wait = max(wait, error.retry_after or runtime.config.defer_after)
-                continue
-            tally.done += 1
-            if result.journaled:
-                tally.journaled += 1
-            elif result.ok:
-                tally.created += 1
-            else:
-                tally.failed += 1
-                tally.errors.append((str(result.request.ref), f"{type(error).__name__}: {error}"))
-                if isinstance(error, (AuthenticationError, PermissionDeniedError)):
-                    stop = f"{type(error).__name__}: {error}"
+            if result.error is not None:
+                ref = str(result.request.ref)
+                wait, stopping = _outcome(result.error, tally, ref, wait, runtime)
+                stop = stop or stopping
+    except PrintoraError as exc:  # the whole batch stopped (e.g. the key was refused)
+        wait, stopping = _outcome(exc, tally, "", wait, runtime)
+        stop = stop or stopping
     finally:
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -421,10 +455,10 @@ async def import_chunk(
         until = time.time() + wait
         await redis.hset(progress_key, str(chunk), tally.record(deferred_until=until))
         job.retry_delay = wait  # saq schedules the retry this much later
-        raise ChunkDeferred(f"rate limit: chunk {chunk} deferred {wait:.0f} s")
+        raise ChunkDeferred(f"chunk {chunk} deferred {wait:.0f} s (rate limit, or an outage)")
     await redis.hset(progress_key, str(chunk), tally.record(final=True))
     await redis.expire(progress_key, _KEEP)
-    return {"created": tally.created, "journaled": tally.journaled, "failed": tally.failed}
+    return {"done": tally.done, "failed": len(tally.errors)}
 
 
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import json
 import os
 import signal
@@ -132,7 +133,7 @@ class Stack:
 
     def max_gap(self) -> float:
         times = [h.at for h in self.hits]
-        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
 
 async def _proxy(target: str, hits: list[Hit]) -> tuple[web.AppRunner, str]:

@@ -1,0 +1,114 @@
+"""The job functions as a worker runs them, in process against the sandbox: the order sync,
+a refused key stopping an import, a spent window deferring a chunk."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from aioprintora.models import Order
+from aioprintora.ratelimit import Window
+from aioprintora.sandbox import Sandbox
+from aioprintora.workers import (
+    ChunkDeferred,
+    _wire,
+    enqueue_import,
+    import_chunk,
+    import_status,
+    sync_orders,
+    worker_settings,
+)
+from tests.workers.test_enqueue import _requests
+
+pytestmark = pytest.mark.redis
+
+
+class _Job:
+    """What the job function touches of saq's job: its heartbeat."""
+
+    def __init__(self) -> None:
+        self.beats = 0
+        self.retry_delay = 0.0
+
+    async def update(self, **_: Any) -> None:
+        self.beats += 1
+
+
+async def test_sync_job_yields_each_change_once_with_its_state_in_redis(redis_url: str) -> None:
+    seen: list[str] = []
+
+    async def handler(order: Order) -> None:
+        seen.append(order.id)
+
+    async with Sandbox(rate_limits=None) as sb:
+        await sb.seed_orders(30)
+        settings = worker_settings(
+            redis_url=redis_url,
+            api_key=sb.api_key,
+            base_url=sb.base_url,
+            rate_limit=[Window(1000, 1.0)],
+            order_handler=handler,
+        )
+        [cron] = settings["cron_jobs"]
+        assert cron.unique  # saq queues a cron job once at a time: one run across all workers
+        ctx: dict[str, Any] = {}
+        await settings["startup"](ctx)
+        try:
+            job = _Job()
+            first = await sync_orders({**ctx, "job": job})
+            again = await sync_orders({**ctx, "job": _Job()})  # a second worker, same state
+        finally:
+            await settings["shutdown"](ctx)
+            await settings["queue"].disconnect()
+
+    assert first == {"orders": 30} and len(set(seen)) == 30
+    assert job.beats == 30
+    assert again == {"orders": 0}
+
+
+async def _run_chunk(
+    redis_url: str, sb: Sandbox, api_key: str, windows: list[Window], rows: int
+) -> tuple[str, _Job, BaseException | None]:
+    """Queue ``rows`` rows as one chunk and run it as a worker would; (import id, job, raised)."""
+    requests = _requests(rows, uuid.uuid4().hex)
+    import_id = await enqueue_import(redis_url, requests, queue_name=f"t-{uuid.uuid4().hex}")
+    settings = worker_settings(
+        redis_url=redis_url, api_key=api_key, base_url=sb.base_url, rate_limit=windows
+    )
+    ctx: dict[str, Any] = {}
+    await settings["startup"](ctx)
+    job, raised = _Job(), None
+    wire = [_wire(r) for r in requests]
+    try:
+        await import_chunk({**ctx, "job": job}, import_id=import_id, chunk=0, rows=wire)
+    except ChunkDeferred as exc:
+        raised = exc
+    finally:
+        await settings["shutdown"](ctx)
+        await settings["queue"].disconnect()
+    return import_id, job, raised
+
+
+async def test_a_refused_key_stops_the_import(redis_url: str) -> None:
+    async with Sandbox(rate_limits=None) as sb:
+        bad_key = "sk_test_not_a_partner_000000000"
+        import_id, _, raised = await _run_chunk(redis_url, sb, bad_key, [Window(100, 1.0)], 5)
+        status = await import_status(redis_url, import_id)
+    assert raised is None
+    assert status.stopped is not None and "AuthenticationError" in status.stopped
+    assert status.finished and not status.ok
+
+
+async def test_a_spent_window_defers_the_chunk_without_a_request(redis_url: str) -> None:
+    async with Sandbox(rate_limits=None) as sb:
+        # 3 a minute: the 4th row would wait ~60 s, longer than defer_after (30 s).
+        import_id, job, raised = await _run_chunk(redis_url, sb, sb.api_key, [Window(3, 60.0)], 6)
+        status = await import_status(redis_url, import_id)
+        sent = len(sb.partner().state.sessions)
+    assert isinstance(raised, ChunkDeferred)
+    assert sent == 3  # the deferred rows cost no request
+    assert 30.0 < job.retry_delay <= 60.0
+    assert status.deferred_until is not None and not status.finished
+    assert status.done == 3
