@@ -18,8 +18,10 @@ and workers, as many as you like, on any machine::
 - A chunk the limiter would hold longer than ``defer_after`` seconds (a spent day, a server's
   429 pause) is handed back to the queue until the window opens: no worker waits on it, and
   no request is spent on finding out.
-- A worker's chunk carries a heartbeat; a dead worker's chunk runs again on another within
-  about ``HEARTBEAT`` + ``SWEEP`` + 5 s (under 30 s).
+- A worker's chunk carries a heartbeat; a dead worker's chunk is found within ``HEARTBEAT`` +
+  ``SWEEP`` + 5 s and put at the head of the queue. Workers run a chunk for ``SLICE`` seconds
+  at a time (then it goes to the back of the queue), so a worker is free for it within
+  ``SLICE`` more: it runs again within about 25 s.
 - The order sync runs as a periodic job, one run at a time, its state in Redis.
 """
 
@@ -58,6 +60,7 @@ __all__ = [
     "DEFAULT_DEFER_AFTER",
     "HEARTBEAT",
     "QUEUE_NAME",
+    "SLICE",
     "SWEEP",
     "ChunkDeferred",
     "ImportStatus",
@@ -75,9 +78,12 @@ QUEUE_NAME = "aioprintora"
 #: Rows per job: a crash re-runs at most this many journal look-ups.
 DEFAULT_CHUNK_SIZE = 100
 #: Seconds a running chunk may go without a heartbeat before it counts as dead.
-HEARTBEAT = 12
+HEARTBEAT = 6
 #: Seconds between the workers' sweeps for dead chunks.
-SWEEP = 5
+SWEEP = 3
+#: Seconds a worker runs one chunk before it takes new rows from the next one: chunks take turns,
+#: so a worker is soon free for a dead worker's chunk (the limiter, not the turn, sets the pace).
+SLICE = 10.0
 #: A chunk held back by the limiter for longer than this is deferred instead of waiting.
 DEFAULT_DEFER_AFTER = 30.0
 # Deferrals count as attempts in saq: an import deferred once a day never runs out of them.
@@ -155,8 +161,23 @@ def _redis(url: str) -> Any:
     return aioredis.from_url(url, socket_connect_timeout=5)
 
 
+# saq re-queues a swept job (its worker died) at the back of the queue; a dead worker's chunk
+# goes to the front instead, so it runs again in seconds however long the queue.
+_TO_FRONT = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[1]) end
+"""
+
+
 def _queue(url: str, name: str) -> Any:
-    from saq import Queue
+    from saq.queue.redis import RedisQueue
+
+    class Queue(RedisQueue):
+        async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+            swept = await super().sweep(lock, abort)
+            redis: Any = self.redis
+            for job_id in swept:
+                await redis.eval(_TO_FRONT, 1, self._queued, job_id)
+            return swept
 
     return Queue.from_url(url, name=name)
 
@@ -289,7 +310,9 @@ async def import_status(redis_url: str, import_id: str) -> ImportStatus:
         failed=sum(c.get("failed", 0) for c in chunks if c.get("final")),
         deferred_until=max(deferred) if deferred else None,
         stopped=None if stopped is None else stopped.decode(),
-        errors=tuple((str(ref), str(err)) for c in chunks for ref, err in c.get("errors", ())),
+        errors=tuple(  # a deferred turn may list a row that fails again in the next
+            dict.fromkeys((str(r), str(e)) for c in chunks for r, e in c.get("errors", ()))
+        ),
     )
 
 
@@ -358,28 +381,57 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
     await runtime.redis.aclose()
 
 
+_COUNTS = ("done", "created", "journaled", "failed")
+
+
 @attrs.define
 class _Tally:
-    """A chunk's counts: ``create_many``'s own, less the rows deferred (they run again)."""
+    """A chunk's counts across its turns.
+
+    ``base`` holds the rows before ``offset``, finished in earlier turns (failed rows are not
+    sent again); this turn adds ``create_many``'s own counts, less the rows deferred (they run
+    again, and count then).
+    """
 
     rows: int
+    offset: int = 0
+    base: dict[str, int] = attrs.Factory(lambda: dict.fromkeys(_COUNTS, 0))
+    errors: list[tuple[str, str]] = attrs.Factory(list)
     seen: Progress | None = None
     deferred: int = 0
-    errors: list[tuple[str, str]] = attrs.Factory(list)
 
-    @property
-    def done(self) -> int:
-        return (self.seen.done if self.seen else 0) - self.deferred
+    @classmethod
+    def resume(cls, rows: int, raw: bytes | None) -> _Tally:
+        if raw is None:
+            return cls(rows)
+        stored = json.loads(raw)
+        errors = [(str(ref), str(error)) for ref, error in stored.get("errors", ())]
+        return cls(rows, stored.get("offset", 0), stored.get("base") or cls(rows).base, errors)
 
-    def record(self, final: bool = False, deferred_until: float | None = None) -> str:
-        seen = self.seen or Progress(0, self.rows, 0, 0, 0, 0.0, None)
+    def counts(self) -> dict[str, int]:
+        seen = self.seen or Progress(0, None, 0, 0, 0, 0.0, None)
+        turn = {
+            "done": seen.done - self.deferred,
+            "created": seen.created,
+            "journaled": seen.journaled,
+            "failed": seen.failed - self.deferred,
+        }
+        return {name: self.base[name] + turn[name] for name in _COUNTS}
+
+    def record(
+        self, *, final: bool = False, fed: int | None = None, deferred_until: float | None = None
+    ) -> str:
+        """The chunk's progress as stored; ``fed``: the turn ended with that many rows done."""
+        counts = self.counts()
+        offset, base = self.offset, self.base
+        if fed is not None:  # the next turn starts after them
+            offset, base = self.offset + fed, counts
         return json.dumps(
             {
+                **counts,
                 "rows": self.rows,
-                "done": self.done,
-                "created": seen.created,
-                "journaled": seen.journaled,
-                "failed": seen.failed - self.deferred,
+                "offset": offset,
+                "base": base,
                 "errors": self.errors[:_ERRORS_KEPT],
                 "final": final,
                 "deferred_until": deferred_until,
@@ -409,29 +461,38 @@ def _outcome(
 async def import_chunk(
     ctx: dict[str, Any], *, import_id: str, chunk: int, rows: list[dict[str, Any]]
 ) -> dict[str, int]:
-    """The job of one chunk: every row through the journaled ``create_many``."""
+    """The job of one chunk: its rows through the journaled ``create_many``, one turn of it."""
     runtime: _Runtime = ctx["aioprintora"]
     job, redis = ctx["job"], runtime.redis
     if await redis.hget(_key(import_id), "stopped") is not None:
         return {}
-    tally = _Tally(len(rows))
     progress_key = _key(import_id, "chunks")
-
+    tally = _Tally.resume(len(rows), await redis.hget(progress_key, str(chunk)))
     # A deferral set a long retry delay: a crash from now on must re-run the chunk at once.
     job.retry_delay = 0.0
 
     async def beat() -> None:
         while True:
-            await job.update(progress=tally.done / max(1, tally.rows))
+            await job.update(progress=tally.counts()["done"] / max(1, tally.rows))
             await redis.hset(progress_key, str(chunk), tally.record())
             await asyncio.sleep(HEARTBEAT / 4)
 
-    wait = 0.0
-    stop: str | None = None
+    wait, stop, fed = 0.0, None, 0
+    loop = asyncio.get_running_loop()
+    turn_ends = loop.time() + SLICE
+
+    def feed() -> Iterator[SessionRequest]:
+        nonlocal fed
+        for row in rows[tally.offset :]:
+            if fed and loop.time() > turn_ends:  # the rows in flight still finish
+                return
+            fed += 1
+            yield _unwire(row)
+
     beating = asyncio.create_task(beat())
     try:
         results = runtime.client.sessions.iter_create_many(
-            [_unwire(r) for r in rows],
+            feed(),
             concurrency=runtime.config.concurrency,
             journal=runtime.journal,
             on_progress=functools.partial(setattr, tally, "seen"),
@@ -451,14 +512,17 @@ async def import_chunk(
             await beating
     if stop is not None:
         await redis.hset(_key(import_id), "stopped", stop)
-    if wait and stop is None:
+    elif wait:
         until = time.time() + wait
         await redis.hset(progress_key, str(chunk), tally.record(deferred_until=until))
         job.retry_delay = wait  # saq schedules the retry this much later
         raise ChunkDeferred(f"chunk {chunk} deferred {wait:.0f} s (rate limit, or an outage)")
-    await redis.hset(progress_key, str(chunk), tally.record(final=True))
+    elif tally.offset + fed < len(rows):
+        await redis.hset(progress_key, str(chunk), tally.record(fed=fed))
+        raise ChunkDeferred(f"chunk {chunk}: its turn is over, back in the queue")
+    await redis.hset(progress_key, str(chunk), tally.record(final=True, fed=fed))
     await redis.expire(progress_key, _KEEP)
-    return {"done": tally.done, "failed": len(tally.errors)}
+    return tally.counts()
 
 
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:

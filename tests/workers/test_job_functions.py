@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aioprintora import workers
 from aioprintora.models import Order
 from aioprintora.ratelimit import Window
 from aioprintora.sandbox import Sandbox
@@ -69,9 +70,12 @@ async def test_sync_job_yields_each_change_once_with_its_state_in_redis(redis_ur
 
 
 async def _run_chunk(
-    redis_url: str, sb: Sandbox, api_key: str, windows: list[Window], rows: int
+    redis_url: str, sb: Sandbox, api_key: str, windows: list[Window], rows: int, *, runs: int = 1
 ) -> tuple[str, _Job, BaseException | None]:
-    """Queue ``rows`` rows as one chunk and run it as a worker would; (import id, job, raised)."""
+    """Queue ``rows`` rows as one chunk and run it ``runs`` times as workers would.
+
+    Returns the import's id, the last run's job, and what the last run raised.
+    """
     requests = _requests(rows, uuid.uuid4().hex)
     import_id = await enqueue_import(redis_url, requests, queue_name=f"t-{uuid.uuid4().hex}")
     settings = worker_settings(
@@ -79,12 +83,14 @@ async def _run_chunk(
     )
     ctx: dict[str, Any] = {}
     await settings["startup"](ctx)
-    job, raised = _Job(), None
     wire = [_wire(r) for r in requests]
     try:
-        await import_chunk({**ctx, "job": job}, import_id=import_id, chunk=0, rows=wire)
-    except ChunkDeferred as exc:
-        raised = exc
+        for _ in range(runs):
+            job, raised = _Job(), None
+            try:
+                await import_chunk({**ctx, "job": job}, import_id=import_id, chunk=0, rows=wire)
+            except ChunkDeferred as exc:
+                raised = exc
     finally:
         await settings["shutdown"](ctx)
         await settings["queue"].disconnect()
@@ -112,3 +118,40 @@ async def test_a_spent_window_defers_the_chunk_without_a_request(redis_url: str)
     assert 30.0 < job.retry_delay <= 60.0
     assert status.deferred_until is not None and not status.finished
     assert status.done == 3
+
+
+async def test_chunks_take_turns_and_a_turn_resumes_where_the_last_ended(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "SLICE", 0.0)  # one row per turn
+    async with Sandbox(rate_limits=None) as sb:
+        window = [Window(100, 1.0)]
+        import_id, job, raised = await _run_chunk(redis_url, sb, sb.api_key, window, 3, runs=2)
+        middle = await import_status(redis_url, import_id)
+        assert isinstance(raised, ChunkDeferred) and job.retry_delay == 0.0  # back of the queue
+        assert (middle.done, middle.finished) == (2, False)
+    async with Sandbox(rate_limits=None) as sb:
+        import_id, _, raised = await _run_chunk(redis_url, sb, sb.api_key, window, 3, runs=3)
+        status = await import_status(redis_url, import_id)
+        posts = [r for r in sb.requests if r.method == "POST"]
+    assert raised is None and status.ok
+    # Each turn started after the rows of the last: none looked up or sent twice.
+    assert (status.created, status.journaled, len(posts)) == (3, 0, 3)
+
+
+async def test_a_dead_workers_chunk_goes_to_the_front_of_the_queue(redis_url: str) -> None:
+    queue = workers._queue(redis_url, f"t-{uuid.uuid4().hex}")
+    await queue.connect()
+    try:
+        for name in ("a", "b", "c"):
+            await queue.enqueue("import_chunk", key=name, heartbeat=1, retries=5, timeout=0)
+        dead = await queue.dequeue()  # a worker took "a" ...
+        assert dead is not None and dead.key == "a"
+        # ... and died: its last heartbeat is long past.
+        await queue.update(dead, status="active", started=1, touched=1)
+        assert await queue.sweep(lock=1, abort=0.1) == [dead.id]
+        head = await queue.dequeue()
+    finally:
+        await queue.disconnect()
+    # saq alone puts it behind "b" and "c": with every worker busy, that is minutes.
+    assert head is not None and head.key == "a"
