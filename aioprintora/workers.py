@@ -586,7 +586,7 @@ def worker_settings(
 
     cron_job: Any = _CronJob  # saq types its context as a TypedDict; ours is a plain dict
 
-    from .client import DEFAULT_RATE_LIMIT
+    from .ratelimit import DEFAULT_WINDOWS
 
     redis_url = redis_url or os.environ.get("PRINTORA_REDIS_URL")
     api_key = api_key or os.environ.get("PRINTORA_API_KEY")
@@ -595,7 +595,7 @@ def worker_settings(
     if not api_key:
         raise ValueError("no API key: pass api_key=... or set PRINTORA_API_KEY")
     if rate_limit is None:
-        rate_limit = _env_rate_limit() or DEFAULT_RATE_LIMIT
+        rate_limit = _env_rate_limit() or DEFAULT_WINDOWS
     config = _Config(
         redis_url=redis_url,
         api_key=api_key,

@@ -100,19 +100,20 @@ class Stack:
         self.logs.append(log)
         return proc
 
-    def running_chunks(self, index: int) -> list[str]:
-        """The chunks worker ``index`` has started and not finished, from its log.
+    def running_chunk(self, index: int) -> str | None:
+        """The chunk worker ``index`` is running now, from its log (None: between chunks).
 
-        A worker's log also shows the jobs its sweeps retried: only its own Processing and
-        Finished lines count.
+        Its own lines tell: a chunk starts with "Processing" and ends with "Finished" or with
+        the one line a deferral or the end of its turn logs. (The "Retrying" lines its sweeps
+        write are about other workers' chunks.)
         """
-        last: dict[str, str] = {}
+        running = None
         for line in self.logs[index].read_text(errors="replace").splitlines():
-            for event in ("Processing", "Finished"):
-                if f"saq {event} Job<function: import_chunk" in line:
-                    key = line.split("key: import:", 1)[1].split(",", 1)[0]
-                    last[key] = event
-        return [key.rsplit(":", 1)[1] for key, event in last.items() if event == "Processing"]
+            if "saq Processing Job<function: import_chunk" in line:
+                running = line.split("key: import:", 1)[1].split(",", 1)[0].rsplit(":", 1)[1]
+            elif "saq Finished Job<function: import_chunk" in line or " saq chunk " in line:
+                running = None
+        return running
 
     async def cli(self, *args: str, timeout: float = 60.0) -> Done:
         return await run(*args, env=self.env(), timeout=timeout)

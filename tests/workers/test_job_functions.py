@@ -155,3 +155,19 @@ async def test_a_dead_workers_chunk_goes_to_the_front_of_the_queue(redis_url: st
         await queue.disconnect()
     # saq alone puts it behind "b" and "c": with every worker busy, that is minutes.
     assert head is not None and head.key == "a"
+
+
+async def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PRINTORA_RATE_LIMIT", "PRINTORA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRINTORA_API_KEY", "sk_test_from_env_000000")
+    monkeypatch.setenv("PRINTORA_REDIS_URL", "redis://127.0.0.1:1/0")  # never connected here
+    settings = workers.settings()  # what `saq aioprintora.workers.settings` loads
+    assert settings["cron_jobs"] == []  # no handler: no periodic sync
+    assert "sk_test_from_env" not in repr(settings)
+    monkeypatch.setenv("PRINTORA_RATE_LIMIT", "off")
+    with pytest.raises(ValueError, match="cannot be off"):
+        workers.settings()
+    monkeypatch.delenv("PRINTORA_REDIS_URL")
+    with pytest.raises(ValueError, match="PRINTORA_REDIS_URL"):
+        workers.settings()

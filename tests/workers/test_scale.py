@@ -47,9 +47,10 @@ async def test_600_rows_on_3_workers_one_killed_half_way(
         assert again.out.strip() == import_id  # same file: same import, nothing added
 
         await wait_until(
-            lambda: len(s.hits) >= 300 and s.running_chunks(0), timeout=400, what="300 rows sent"
+            lambda: len(s.hits) >= 300 and s.running_chunk(0), timeout=400, what="300 rows sent"
         )
-        [chunk] = s.running_chunks(0)
+        chunk = s.running_chunk(0)
+        assert chunk is not None
         s.workers[0].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         await s.workers[0].wait()
