@@ -21,7 +21,7 @@ and workers, as many as you like, on any machine::
 - A worker's chunk carries a heartbeat; a dead worker's chunk is found within ``HEARTBEAT`` +
   ``SWEEP`` + 5 s and put at the head of the queue. Workers run a chunk for ``SLICE`` seconds
   at a time (then it goes to the back of the queue), so a worker is free for it within
-  ``SLICE`` more: it runs again within about 25 s.
+  ``SLICE`` more: it runs again within about 20 s.
 - The order sync runs as a periodic job, one run at a time, its state in Redis.
 """
 
@@ -83,7 +83,7 @@ HEARTBEAT = 6
 SWEEP = 3
 #: Seconds a worker runs one chunk before it takes new rows from the next one: chunks take turns,
 #: so a worker is soon free for a dead worker's chunk (the limiter, not the turn, sets the pace).
-SLICE = 10.0
+SLICE = 5.0
 #: A chunk held back by the limiter for longer than this is deferred instead of waiting.
 DEFAULT_DEFER_AFTER = 30.0
 # Deferrals count as attempts in saq: an import deferred once a day never runs out of them.
@@ -173,7 +173,8 @@ def _queue(url: str, name: str) -> Any:
 
     class Queue(RedisQueue):
         async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
-            swept = await super().sweep(lock, abort)
+            # A dead worker never acknowledges the abort: 1 s, not saq's 5, before the retry.
+            swept = await super().sweep(lock, min(abort, 1.0))
             redis: Any = self.redis
             for job_id in swept:
                 await redis.eval(_TO_FRONT, 1, self._queued, job_id)
@@ -551,7 +552,7 @@ def worker_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     rate_limit: Sequence[Window] | None = None,
-    concurrency: int = 10,
+    concurrency: int = 4,
     chunks_at_once: int = 1,
     timeout: float = 30.0,
     defer_after: float = DEFAULT_DEFER_AFTER,
@@ -569,7 +570,8 @@ def worker_settings(
         api_key: the partner key (never logged).
         base_url: the API root.
         rate_limit: the key's windows, shared by every worker.
-        concurrency: requests in flight per chunk.
+        concurrency: requests in flight per chunk: a few cover the latency (the shared limiter
+            sets the pace), and the fewer, the sooner a chunk's turn ends.
         chunks_at_once: chunks one worker runs at once.
         timeout: seconds one request attempt may take (also how long a dead worker's held
             rate-limit slot stays held).

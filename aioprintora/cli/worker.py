@@ -43,7 +43,7 @@ def _handler(spec: str | None) -> Any:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 100),
-    default=10,
+    default=4,
     show_default=True,
     help="Requests in flight per chunk (the shared limiter still paces them).",
 )
