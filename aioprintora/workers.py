@@ -19,7 +19,7 @@ and workers, as many as you like, on any machine::
   429 pause) is handed back to the queue until the window opens: no worker waits on it, and
   no request is spent on finding out.
 - A worker's chunk carries a heartbeat; a dead worker's chunk is found within ``HEARTBEAT`` +
-  ``SWEEP`` + 5 s and put at the head of the queue. Workers run a chunk for ``SLICE`` seconds
+  ``SWEEP`` + 1 s and put at the head of the queue. Workers run a chunk for ``SLICE`` seconds
   at a time (then it goes to the back of the queue), so a worker is free for it within
   ``SLICE`` more: it runs again within about 20 s.
 - The order sync runs as a periodic job, one run at a time, its state in Redis.
