@@ -227,6 +227,9 @@ async def enqueue_import(
             seen = progress.get(str(number).encode())
             if seen is not None and _clean(json.loads(seen)):
                 continue
+            if seen is not None and json.loads(seen).get("final"):
+                # Ended with failed rows: from its first row again (made rows are journaled).
+                await redis.hdel(_key(import_id, "chunks"), str(number))
             await queue.enqueue(
                 "import_chunk",
                 key=f"import:{import_id}:{number}",

@@ -171,3 +171,33 @@ async def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("PRINTORA_REDIS_URL")
     with pytest.raises(ValueError, match="PRINTORA_REDIS_URL"):
         workers.settings()
+
+
+async def test_queuing_again_retries_the_rows_that_failed(redis_url: str) -> None:
+    requests = _requests(3, uuid.uuid4().hex)
+    wire = [_wire(r) for r in requests]
+    queue_name = f"t-{uuid.uuid4().hex}"
+    async with Sandbox(rate_limits=None) as sb:
+        sb.fail_next(1, "malformed", method="POST")  # one row fails for good this time
+        settings = worker_settings(
+            redis_url=redis_url,
+            api_key=sb.api_key,
+            base_url=sb.base_url,
+            rate_limit=[Window(100, 1.0)],
+        )
+        ctx: dict[str, Any] = {}
+        await settings["startup"](ctx)
+        try:
+            import_id = await enqueue_import(redis_url, requests, queue_name=queue_name)
+            await import_chunk({**ctx, "job": _Job()}, import_id=import_id, chunk=0, rows=wire)
+            failed = await import_status(redis_url, import_id)
+            assert await enqueue_import(redis_url, requests, queue_name=queue_name) == import_id
+            await import_chunk({**ctx, "job": _Job()}, import_id=import_id, chunk=0, rows=wire)
+            status = await import_status(redis_url, import_id)
+        finally:
+            await settings["shutdown"](ctx)
+            await settings["queue"].disconnect()
+        sessions = len(sb.partner().state.sessions)
+    assert failed.finished and failed.failed == 1 and len(failed.errors) == 1
+    assert status.ok and (status.created, status.journaled) == (1, 2)
+    assert sessions == 3
