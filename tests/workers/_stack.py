@@ -115,6 +115,17 @@ class Stack:
                 running = None
         return running
 
+    def starts(self, chunk: str, *, besides: int) -> int:
+        """How often workers other than ``besides`` have started ``chunk`` (from their logs)."""
+        needle = f":{chunk}, attempts"
+        return sum(
+            line.count(needle)
+            for i, log in enumerate(self.logs)
+            if i != besides
+            for line in log.read_text(errors="replace").splitlines()
+            if "saq Processing Job<function: import_chunk" in line
+        )
+
     async def cli(self, *args: str, timeout: float = 60.0) -> Done:
         return await run(*args, env=self.env(), timeout=timeout)
 
