@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import pytest
 
 from aioprintora.workers import import_status
 from tests._redis_server import RedisServer
+from tests.cli._run import start
 
 from ._stack import rows_file, stack, wait_until
 
@@ -85,9 +87,13 @@ async def test_a_spent_window_pauses_every_worker_until_it_resets(
     async with stack(redis_server_factory, tmp_path, sandbox_rate=rates, client_rate=rates) as s:
         for _ in range(3):
             await s.start_worker()
-        done = await s.cli("sessions", "import", str(rows), "--queue", "--chunk-size", "25")
-        assert done.code == 0, done.err
-        import_id = done.out.strip()
+        # --wait: the command follows the import to its end, as a local import would.
+        follower = await start(
+            "sessions", "import", str(rows), "--queue", "--wait", "--chunk-size", "25", env=s.env()
+        )
+        assert follower.stdout is not None
+        line = await asyncio.wait_for(follower.stdout.readline(), 60)
+        import_id = line.decode().strip()
         await wait_until(lambda: len(s.hits) >= 100, timeout=120, what="the window spent")
 
         queue = Queue.from_url(s.redis_url, name="aioprintora")
@@ -108,6 +114,10 @@ async def test_a_spent_window_pauses_every_worker_until_it_resets(
 
         await wait_until(finished, timeout=180, every=1.0, what="the import finishes")
         counts = await s.counts()
+        _, err = await asyncio.wait_for(follower.communicate(), 60)
+
+    assert follower.returncode == 0, err.decode()
+    assert "150 of 150 rows" in err.decode()
 
     assert counts["sessions"] == 150
     assert {h.status for h in s.hits} == {201}  # the pause cost no request: no 429, no replay
