@@ -60,6 +60,7 @@ class SyncState:
     inflight: dict[str, Tracked] = attrs.field(factory=dict)
     terminal: dict[str, str | None] = attrs.field(factory=dict)  # id -> stamp, since last full
     full_stamp: datetime | None = None  # the newest stamp the last full run saw
+    account: str | None = None  # whose orders (store.account_of); None: from before binding
 
     def to_bytes(self) -> bytes:
         """JSON, as the store keeps it."""
@@ -70,6 +71,7 @@ class SyncState:
             "inflight": {k: [t.status, t.stamp, t.created_at] for k, t in self.inflight.items()},
             "terminal": self.terminal,
             "fullStamp": _iso(self.full_stamp),
+            "account": self.account,
         }
         return json.dumps(body, separators=(",", ":")).encode()
 
@@ -87,6 +89,7 @@ class SyncState:
             inflight={k: Tracked(*v) for k, v in body["inflight"].items()},
             terminal=dict(body["terminal"]),
             full_stamp=parse_time(body["fullStamp"]),
+            account=body.get("account"),
         )
 
 
@@ -107,6 +110,7 @@ class Judge:
             inflight=dict(old.inflight),
             terminal={} if full else dict(old.terminal),
             full_stamp=old.full_stamp,
+            account=old.account,
         )
         self.seen: set[str] = set()
         self.newest_stamp: datetime | None = None

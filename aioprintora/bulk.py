@@ -10,24 +10,41 @@ The safe pattern for an import that may crash and be re-run::
   re-run within the server's idempotency window never makes a second session.
 - The journal records ref → session as each result arrives (see :mod:`aioprintora.journal`), so a
   re-run after the window, or after Ctrl-C or a crash, returns journaled rows without calling the
-  API and creates only the rest; errors are retried.
+  API and creates only the rest; errors are retried. Lookup, send and record are serialised per
+  ref, so a ref given twice with different content is a
+  :class:`~aioprintora.journal.JournalConflictError`, whatever the concurrency.
+
+Errors stay per row, except those no row can get past (see :func:`stops_job`): a wrong key
+(401), no permission (403), the day quota spent, a shared limiter failing closed, or a journal
+that cannot be written. Those stop the batch at once, after at most ``concurrency`` requests;
+the rows not yet decided are not journaled, so a re-run once the cause is fixed creates them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitError,
+    RateLimiterUnavailableError,
+)
 from .journal import Journal, JournalConflictError, JournalEntry, describe, fingerprint
 from .models import Session, UserData
-from .store import StoreLike, open_store
+from .store import StoreLike, account_of, open_store
 
 if TYPE_CHECKING:
+    from .client import PrintoraClient
     from .resources.sessions import Sessions
 
 __all__ = [
@@ -37,6 +54,7 @@ __all__ = [
     "ProgressCallback",
     "SessionRequest",
     "key_for_ref",
+    "stops_job",
 ]
 
 #: The namespace of keys derived from refs, unless a request names its own.
@@ -64,8 +82,8 @@ def _new_key() -> str:
 
 
 def _ref(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValueError(f"{attribute.name} must be a non-empty string")
+    if value is not None and (not isinstance(value, str) or not value or "\0" in value):
+        raise ValueError(f"{attribute.name} must be a non-empty string without NUL")
 
 
 @attrs.frozen
@@ -146,9 +164,12 @@ class Progress:
     """Where a batch stands: passed to ``on_progress`` after each result and while waiting.
 
     ``result`` is the row just finished, or None on a heartbeat (every ``progress_interval``
-    seconds while nothing finishes, e.g. while the rate limiter holds the requests back).
-    ``eta`` is the seconds still needed, from the rate limiter's schedule of free slots and
-    the observed pace (None while the total is unknown).
+    seconds while nothing finishes, e.g. while the rate limiter holds the requests back) and
+    once more when the batch ends, however it ends: that last one counts every answer that
+    arrived, those in flight at a Ctrl-C included.
+    ``eta`` is the seconds still needed: when the rate limiter's schedule
+    (:meth:`~aioprintora.ratelimit.Limiter.free_after`) grants the requests still to send, plus
+    one round trip; journaled rows cost nothing (None while the total is unknown).
     """
 
     done: int
@@ -175,22 +196,46 @@ def _requests(
 
 
 class _Failed:
-    """The request source itself failed (e.g. a request without a ref): stop the batch."""
+    """The batch must stop: the request source failed, or an error no row can get past."""
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
 
 
-class _Tally:
-    """The counts behind :class:`Progress`, and its ETA."""
+def stops_job(exc: BaseException, horizon: float) -> bool:
+    """Whether no later request can get past ``exc``, so a job should stop at once.
 
-    def __init__(self, sessions: Sessions, total: int | None, concurrency: int) -> None:
-        self.limiter = sessions._client.limiter
-        self.total, self.concurrency = total, concurrency
-        self.started_at = time.monotonic()
-        self.done = self.created = self.failed = self.journaled = self.sent = 0
+    A wrong key (401), no permission (403), a shared limiter failing closed, or the day quota
+    spent: a 429 whose wait is longer than ``horizon``, what one call would wait for.
 
-    def count(self, result: BatchResult) -> None:
+    Args:
+        exc: the error a request met.
+        horizon: seconds one call waits at most (``min(deadline, max_server_wait)``).
+    """
+    if isinstance(exc, (AuthenticationError, PermissionDeniedError, RateLimiterUnavailableError)):
+        return True
+    if isinstance(exc, RateLimitError):
+        wait = exc.retry_after
+        if wait is None and exc.reset_at is not None:
+            wait = (exc.reset_at - datetime.now(timezone.utc)).total_seconds()
+        return wait is not None and wait > horizon
+    return False
+
+
+def call_horizon(client: PrintoraClient) -> float:
+    """The longest wait one call of ``client`` sits through: its deadline or max server wait."""
+    policy = client._options.retry
+    return min(policy.max_server_wait, math.inf if policy.deadline is None else policy.deadline)
+
+
+@attrs.define
+class _Counts:
+    done: int = 0
+    created: int = 0
+    failed: int = 0
+    journaled: int = 0
+
+    def add(self, result: BatchResult) -> None:
         self.done += 1
         if result.journaled:
             self.journaled += 1
@@ -199,60 +244,157 @@ class _Tally:
         else:
             self.failed += 1
 
-    def eta(self, elapsed: float) -> float | None:
+
+class _Tally:
+    """The counts behind :class:`Progress` and the ETA.
+
+    ``arrived`` counts each answer as it arrives in its worker, ``yielded`` as the caller gets
+    it: they differ only for answers a stopped batch never yielded (a Ctrl-C's in flight).
+    """
+
+    def __init__(self, client: PrintoraClient, total: int | None, concurrency: int) -> None:
+        self.limiter, self.clock = client.limiter, client._clock
+        self.total, self.concurrency = total, concurrency
+        self.started_at = time.monotonic()
+        self.arrived, self.yielded = _Counts(), _Counts()
+        self.taken = self.sending = 0  # rows read from the source; of them, those sent
+        self.round_trip = math.inf  # the fastest answer seen: a request's cost when not held
+
+    def to_send(self) -> int:
+        """Requests still to make: rows sent and unanswered, and the unread rows that will need
+        one (at the share of read rows that did: journaled rows cost nothing)."""
+        assert self.total is not None
+        unread = max(0, self.total - self.taken)
+        share = self.sending / self.taken if self.taken else 1.0
+        waiting = self.sending - (self.arrived.done - self.arrived.journaled)
+        return max(0, waiting) + math.ceil(unread * share)
+
+    def eta(self) -> float | None:
         if self.total is None:
             return None
-        left = max(0, self.total - self.done)
-        if left == 0:
+        count = self.to_send()
+        if count == 0:
             return 0.0
-        made = self.done - self.journaled
-        pace = elapsed / made * left if made else 0.0  # the pace seen so far
-        # The limiter knows when its next slots free up: after a burst, that dominates.
-        unsent = max(0, self.total - self.sent)
-        slots = getattr(self.limiter, "free_after", None)
-        waits = slots(unsent, time.monotonic()) if slots is not None and unsent else 0.0
-        return max(pace, waits)
+        trip = 0.0 if math.isinf(self.round_trip) else self.round_trip
+        rounds = math.ceil(count / self.concurrency) * trip
+        if self.limiter is None:
+            return rounds
+        # When the limiter grants the last of them, and one round trip for its answer.
+        return max(rounds, self.limiter.free_after(count, self.clock.monotonic()) + trip)
 
-    def progress(self, result: BatchResult | None) -> Progress:
+    def progress(self, result: BatchResult | None, counts: _Counts | None = None) -> Progress:
         elapsed = time.monotonic() - self.started_at
+        counts = counts or self.yielded
         return Progress(
-            self.done,
+            counts.done,
             self.total,
-            self.created,
-            self.failed,
-            self.journaled,
+            counts.created,
+            counts.failed,
+            counts.journaled,
             elapsed,
-            self.eta(elapsed),
+            self.eta(),
             result,
         )
 
 
-async def _one(
-    sessions: Sessions, log: Journal | None, tally: _Tally, index: int, request: SessionRequest
-) -> BatchResult:
-    """One row: from the journal when it holds the session, else created (and journaled)."""
-    fp = request.fingerprint() if log is not None else ""
-    if log is not None and request.ref is not None:
-        entry = (await log.lookup([request.ref])).get(request.ref)
-        if entry is not None and entry.session is not None:
-            if entry.fingerprint == fp:
-                return BatchResult(index, request, session=entry.session, journaled=True)
-            conflict = JournalConflictError(
-                f"ref {request.ref!r} was journaled with different content"
-            )
-            return BatchResult(index, request, error=conflict)
-    tally.sent += 1
+class _Batch:
+    """What the workers share: the journal, the counts, a lock per ref, and the stop signal."""
+
+    def __init__(self, sessions: Sessions, log: Journal | None, tally: _Tally) -> None:
+        self.sessions, self.log, self.tally = sessions, log, tally
+        self.horizon = call_horizon(sessions._client)
+        self.stopped: BaseException | None = None  # set: no worker starts another row
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def ref_lock(self, ref: str | None) -> AsyncIterator[None]:
+        """Serialise lookup, send and record of one ref (two rows with it may be in one batch)."""
+        if ref is None or self.log is None:
+            yield
+            return
+        lock, users = self._locks.get(ref, (asyncio.Lock(), 0))
+        self._locks[ref] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[ref]
+            if users == 1:
+                del self._locks[ref]
+            else:
+                self._locks[ref] = (lock, users - 1)
+
+    async def work(
+        self,
+        source: Iterator[tuple[int, SessionRequest]],
+        results: asyncio.Queue[BatchResult | _Failed | None],
+    ) -> None:
+        """One worker: rows from the shared ``source`` (each to one worker) until it is empty."""
+        try:
+            for index, request in source:
+                result = await self.one(index, request)
+                if result is None:
+                    break
+                await results.put(result)
+        except Exception as exc:  # the source, the journal or the API failed for every row
+            self.stopped = self.stopped or exc
+            await results.put(_Failed(exc))
+        await results.put(None)
+
+    async def one(self, index: int, request: SessionRequest) -> BatchResult | None:
+        """One row, or None when the batch stopped before it was sent."""
+        async with self.ref_lock(request.ref):
+            if self.stopped is not None:
+                return None
+            return await self._one(index, request)
+
+    async def _one(self, index: int, request: SessionRequest) -> BatchResult:
+        """From the journal when it holds the session, else created (and journaled)."""
+        log, tally = self.log, self.tally
+        tally.taken += 1
+        fp = request.fingerprint() if log is not None else ""
+        if log is not None and request.ref is not None:
+            entry = (await log.lookup([request.ref])).get(request.ref)
+            if entry is not None and entry.session is not None:
+                if entry.fingerprint == fp:
+                    found = BatchResult(index, request, session=entry.session, journaled=True)
+                    return self._decided(found)
+                conflict = JournalConflictError(
+                    f"ref {request.ref!r} was journaled with different content"
+                )
+                return self._decided(BatchResult(index, request, error=conflict))
+        tally.sending += 1
+        sent = time.monotonic()
+        try:
+            session = await self.sessions.create(**request.create_arguments())
+            result = BatchResult(index, request, session=session)
+            tally.round_trip = min(tally.round_trip, time.monotonic() - sent)
+        except Exception as exc:  # one bad item must not sink the batch...
+            if stops_job(exc, self.horizon):  # ...but this one sinks every row: undecided
+                self.stopped = self.stopped or exc
+                raise
+            result = BatchResult(index, request, error=exc)
+        self._decided(result)  # counted now: a Ctrl-C during the write below still counts it
+        if log is not None and request.ref is not None:
+            error = None if result.error is None else describe(result.error)
+            entry = JournalEntry(fp, session=result.session, error=error)
+            await _finish(log.record(request.ref, entry))
+        return result
+
+    def _decided(self, result: BatchResult) -> BatchResult:
+        self.tally.arrived.add(result)
+        return result
+
+
+async def _finish(write: Coroutine[Any, Any, None]) -> None:
+    """Run ``write`` to its end even when cancelled: once the server made a session, a Ctrl-C
+    must not skip its entry (the cancellation is raised once the write is done)."""
+    task = asyncio.ensure_future(write)
     try:
-        session = await sessions.create(**request.create_arguments())
-        result = BatchResult(index, request, session=session)
-    except Exception as exc:  # one bad item must not sink the batch
-        result = BatchResult(index, request, error=exc)
-    if log is not None and request.ref is not None:
-        error = None if result.error is None else describe(result.error)
-        entry = JournalEntry(fp, session=result.session, error=error)
-        # Shielded: once the server made the session, a Ctrl-C must not skip its entry.
-        await asyncio.shield(log.record(request.ref, entry))
-    return result
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 async def _iter_create(
@@ -274,21 +416,17 @@ async def _iter_create(
         list(_requests(requests, need_ref=True))  # refuse before sending anything
     store, owned = open_store(journal, "session-import") if journal is not None else (None, False)
     log = Journal(store) if store is not None else None
+    tally = _Tally(sessions._client, total, concurrency)
+    batch = _Batch(sessions, log, tally)
     source = enumerate(_requests(requests, need_ref=log is not None))
     results: asyncio.Queue[BatchResult | _Failed | None] = asyncio.Queue()
-    tally = _Tally(sessions, total, concurrency)
 
-    async def worker() -> None:
-        try:
-            for index, request in source:  # shared iterator: each item goes to one worker
-                await results.put(await _one(sessions, log, tally, index, request))
-        except Exception as exc:  # the source failed: the whole batch stops
-            await results.put(_Failed(exc))
-        await results.put(None)
-
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    workers: list[asyncio.Task[None]] = []
     getter: asyncio.Task[BatchResult | _Failed | None] | None = None
     try:
+        if log is not None:  # a journal of another account, or one we cannot write: stop now
+            await log.bind(account_of(sessions._client))
+        workers = [asyncio.create_task(batch.work(source, results)) for _ in range(concurrency)]
         running = len(workers)
         while running:
             # asyncio.wait, not wait_for: before 3.12 wait_for can swallow a cancellation.
@@ -304,7 +442,7 @@ async def _iter_create(
                 continue
             if isinstance(item, _Failed):
                 raise item.exc
-            tally.count(item)
+            tally.yielded.add(item)
             if on_progress is not None:
                 on_progress(tally.progress(item))
             yield item
@@ -313,6 +451,8 @@ async def _iter_create(
             if task is not None:
                 task.cancel()
         await asyncio.gather(*workers, *([getter] if getter else []), return_exceptions=True)
+        if on_progress is not None and workers:
+            on_progress(tally.progress(None, tally.arrived))  # every answer that arrived
         if owned and store is not None:
             await store.aclose()
 

@@ -96,6 +96,14 @@ class Limiter(Protocol):
     async def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Reconcile with the server after a response (status and headers)."""
 
+    def free_after(self, count: int, now: float) -> float:
+        """Seconds from ``now`` until ``count`` more requests could all have been granted.
+
+        The limiter's schedule, which progress ETAs read (synchronously: no I/O). ``now`` is
+        the limiter's monotonic clock (the client's ``clock``). A limiter that cannot know
+        answers a lower bound (0.0 at worst).
+        """
+
 
 @runtime_checkable
 class SlotLimiter(Limiter, Protocol):

@@ -248,6 +248,20 @@ class RedisRateLimiter:
         windows = ", ".join(f"{w.limit}/{w.period:g}s" for w in self.windows)
         return f"RedisRateLimiter({windows}, key={self.key!r}, on_error={self.on_error!r})"
 
+    def free_after(self, count: int, now: float) -> float:
+        """A lower bound of the seconds until ``count`` more requests could all be granted.
+
+        The windows' fill lives in Redis, which a synchronous call cannot ask: this is the
+        whole periods ``count`` requests span, as if the windows were empty now.
+
+        Args:
+            count: how many requests are still to send.
+            now: unused (the windows' clock is Redis's).
+        """
+        if count <= 0:
+            return 0.0
+        return max((count - 1) // w.limit * w.period for w in self.windows)
+
     async def acquire(self, *, max_wait: float | None = None) -> None:
         """Return when one request may be sent.
 

@@ -14,12 +14,17 @@ easy to write for any database; two ship here:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Union, runtime_checkable
 
-__all__ = ["SQLiteStore", "Store", "StoreLike", "open_store"]
+if TYPE_CHECKING:
+    from .client import PrintoraClient
+
+__all__ = ["AccountMismatchError", "SQLiteStore", "Store", "StoreLike", "open_store"]
 
 
 @runtime_checkable
@@ -37,6 +42,33 @@ class Store(Protocol):
 
 
 StoreLike = Union[str, "os.PathLike[str]", Store]
+
+
+class AccountMismatchError(ValueError):
+    """A journal or sync state was written for another API key or base URL than the client's."""
+
+
+def account_of(client: PrintoraClient) -> str:
+    """Which account and API a job's data belongs to: a digest of the key, and the base URL.
+
+    Never the key: a truncated HMAC-SHA256 of it, enough to tell two keys apart.
+
+    Args:
+        client: the client the job runs with.
+    """
+    key = client._key.reveal().encode()
+    digest = hmac.new(b"aioprintora-job-account", key, hashlib.sha256).hexdigest()[:16]
+    return f"{digest}@{client.base_url}"
+
+
+def check_account(bound: str | None, current: str, what: str, remedy: str) -> None:
+    """Refuse data bound to another account (``bound`` None: written before binding existed)."""
+    if bound is None or bound == current:
+        return
+    theirs, ours = bound.partition("@")[2], current.partition("@")[2]
+    which = f"base URL ({theirs}, not {ours})" if theirs != ours else "API key"
+    raise AccountMismatchError(f"this {what} was written with another {which}; {remedy}")
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS aioprintora_kv (
@@ -60,15 +92,17 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str], namespace: str = "default") -> None:
         self.path = os.fspath(path)
         self.namespace = namespace
+        self._db: sqlite3.Connection | None = None  # for __del__ when connect fails
         # Autocommit mode: each statement is its own transaction unless we open one.
-        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        db = sqlite3.connect(self.path, isolation_level=None)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.execute(_SCHEMA)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(_SCHEMA)
         except BaseException:
-            self._db.close()
+            db.close()
             raise
+        self._db = db
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r}, namespace={self.namespace!r})"

@@ -11,6 +11,25 @@ changed, since the previous *complete* run recorded in ``state``; a run cut shor
 ``break``, an error) commits nothing, and the next run yields its orders again (at-least-once;
 exactly once per complete run).
 
+**When the state commits.** By default, when the ``async for`` loop ends without an exception:
+the last ``__anext__`` commits, after your loop body handled the last order. That is right when
+the body makes each order durable itself (a database upsert). A consumer that buffers (a file,
+a batch insert) passes ``autocommit=False``, makes its output durable after the loop, then calls
+:meth:`OrderSync.commit`; if writing fails, it never commits, and the next run yields the same
+orders again::
+
+    sync = OrderSync(client, state="orders-sync.sqlite", autocommit=False)
+    async for order in sync:
+        buffer.append(order)
+    await flush_durably(buffer)
+    await sync.commit()
+
+**One account, one API.** The state records a digest of the API key (never the key) and the base
+URL at each commit. A run with another key or base URL raises
+:class:`~aioprintora.store.AccountMismatchError` before any request; ``full=True`` (CLI
+``--full``) starts over for the new account. A state written before this binding existed is
+bound by its next commit.
+
 The listing has no "updated since" filter and is sorted by creation, newest first, so after a
 first full walk a run reads, in this order:
 
@@ -47,7 +66,7 @@ from typing import TYPE_CHECKING
 from ._sync_state import TERMINAL, Judge, SyncState, Tracked, parse_time
 from .models import Order, OrderStatus
 from .pagination import PaginationStats
-from .store import Store, StoreLike, open_store
+from .store import Store, StoreLike, account_of, check_account, open_store
 
 if TYPE_CHECKING:
     from .client import PrintoraClient
@@ -78,6 +97,8 @@ class OrderSync:
         page_size: orders per request.
         overlap: how far below the high-water mark to look for late-listed new orders.
         pending_max_age: pending orders older than this leave the state.
+        autocommit: commit the state when the loop ends without an exception (default); False:
+            only when you call :meth:`commit`, once your output is durable.
     """
 
     def __init__(
@@ -91,6 +112,7 @@ class OrderSync:
         page_size: int = 100,
         overlap: timedelta = timedelta(minutes=2),
         pending_max_age: timedelta = timedelta(days=7),
+        autocommit: bool = True,
     ) -> None:
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware (e.g. datetime.now(timezone.utc))")
@@ -104,6 +126,8 @@ class OrderSync:
         self.page_size = page_size
         self.overlap = overlap
         self.pending_max_age = pending_max_age
+        self.autocommit = autocommit
+        self._finished: Judge | None = None  # a run walked to its end, not yet committed
         #: Orders read (each listing counted), requests made, and whether the run walked it all.
         self.scanned = 0
         self.requests = 0
@@ -135,6 +159,22 @@ class OrderSync:
     def __aiter__(self) -> AsyncIterator[Order]:
         self._run_gen = self._since_walk() if self._where is None else self._stateful()
         return self._run_gen
+
+    async def commit(self) -> None:
+        """Commit the state of the run that just ended (with ``autocommit=False``).
+
+        Raises:
+            RuntimeError: no run has walked to its end since the last commit.
+        """
+        judge, self._finished = self._finished, None
+        if judge is None or self._where is None:
+            raise RuntimeError("no complete run to commit (the loop did not run to its end)")
+        store, owned = open_store(self._where, "order-sync")
+        try:
+            await self._commit(store, judge)
+        finally:
+            if owned:
+                await store.aclose()
 
     async def aclose(self) -> None:
         """Stop early: cancel any read-ahead request now; the state is not committed."""
@@ -178,12 +218,21 @@ class OrderSync:
         try:
             raw = (await store.get_many([_STATE_KEY])).get(_STATE_KEY)
             old = SyncState.from_bytes(raw)
+            account = account_of(self._client)
+            if self.full and old.account not in (None, account):
+                old = SyncState()  # another account's orders say nothing of this one's
+            remedy = "start over for this one with full=True (CLI: --full)"
+            check_account(old.account, account, "sync state", remedy)
             judge = Judge(old, full=self.full or old.hwm is None, overlap=self.overlap)
+            judge.new.account = account
             async with aclosing(self._run(judge)) as orders:
                 async for order in orders:
                     if self.status is None or str(order.status) == self.status:
                         yield order
-            await self._commit(store, judge)
+            if self.autocommit:
+                await self._commit(store, judge)
+            else:
+                self._finished = judge
         finally:
             if owned:
                 await store.aclose()

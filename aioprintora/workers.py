@@ -174,7 +174,7 @@ def _queue(url: str, name: str) -> Any:
     class Queue(RedisQueue):
         async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
             # A dead worker never acknowledges the abort: 1 s, not saq's 5, before the retry.
-            swept = await super().sweep(lock, min(abort, 1.0))
+            swept: list[str] = await super().sweep(lock, min(abort, 1.0))
             redis: Any = self.redis
             for job_id in swept:
                 await redis.eval(_TO_FRONT, 1, self._queued, job_id)
@@ -443,22 +443,49 @@ class _Tally:
         )
 
 
-def _outcome(
-    error: Exception, tally: _Tally, ref: str, wait: float, runtime: _Runtime
-) -> tuple[float, str | None]:
-    """``(wait, stop)`` after a failed row: deferred (transient), stopping, or just failed."""
-    stop = None
+def _outcome(error: Exception, defer_after: float) -> tuple[float, str | None]:
+    """``(wait, stop)`` for an error: deferred by ``wait`` (> 0), stopping the import, or neither
+    (the row failed for good)."""
     if isinstance(error, RateLimitError):
         # The limiter refused to wait that long (a spent window), or a 429 outlasted it.
-        tally.deferred += 1
-        return max(wait, error.retry_after or runtime.config.defer_after), None
+        return error.retry_after or defer_after, None
     if isinstance(error, (APIConnectionError, ServerError)):
         # Retried by the client already (Redis down, the API down): try the chunk later.
-        tally.deferred += 1
-        return max(wait, runtime.config.defer_after), None
-    tally.errors.append((ref, f"{type(error).__name__}: {error}"))
+        return defer_after, None
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
-        stop = f"{type(error).__name__}: {error}"  # every row would meet it: stop the import
+        return 0.0, f"{type(error).__name__}: {error}"  # every row would meet it
+    return 0.0, None
+
+
+async def _turn(
+    runtime: _Runtime, tally: _Tally, requests: Iterator[SessionRequest]
+) -> tuple[float, str | None]:
+    """One turn of a chunk through ``create_many``: ``(wait, stop)`` as :func:`_outcome`."""
+    wait, stop, defer_after = 0.0, None, runtime.config.defer_after
+    results = runtime.client.sessions.iter_create_many(
+        requests,
+        concurrency=runtime.config.concurrency,
+        journal=runtime.journal,
+        on_progress=functools.partial(setattr, tally, "seen"),
+        progress_interval=HEARTBEAT,
+    )
+    try:
+        async for result in results:
+            if result.error is None:
+                continue
+            delay, stopping = _outcome(result.error, defer_after)
+            if delay:
+                tally.deferred += 1  # not done: its chunk runs it again
+                wait = max(wait, delay)
+            else:
+                error = result.error
+                tally.errors.append((str(result.request.ref), f"{type(error).__name__}: {error}"))
+                stop = stop or stopping
+    except PrintoraError as exc:  # the whole batch stopped (a refused key, a spent window)
+        delay, stopping = _outcome(exc, defer_after)
+        stop = stop or stopping
+        # Rows the batch left undecided run again; an error of unknown kind is taken as passing.
+        wait = max(wait, delay or (0.0 if stopping else defer_after))
     return wait, stop
 
 
@@ -481,7 +508,7 @@ async def import_chunk(
             await redis.hset(progress_key, str(chunk), tally.record())
             await asyncio.sleep(HEARTBEAT / 4)
 
-    wait, stop, fed = 0.0, None, 0
+    fed = 0
     loop = asyncio.get_running_loop()
     turn_ends = loop.time() + SLICE
 
@@ -495,21 +522,7 @@ async def import_chunk(
 
     beating = asyncio.create_task(beat())
     try:
-        results = runtime.client.sessions.iter_create_many(
-            feed(),
-            concurrency=runtime.config.concurrency,
-            journal=runtime.journal,
-            on_progress=functools.partial(setattr, tally, "seen"),
-            progress_interval=HEARTBEAT,
-        )
-        async for result in results:
-            if result.error is not None:
-                ref = str(result.request.ref)
-                wait, stopping = _outcome(result.error, tally, ref, wait, runtime)
-                stop = stop or stopping
-    except PrintoraError as exc:  # the whole batch stopped (e.g. the key was refused)
-        wait, stopping = _outcome(exc, tally, "", wait, runtime)
-        stop = stop or stopping
+        wait, stop = await _turn(runtime, tally, feed())
     finally:
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):

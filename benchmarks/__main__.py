@@ -29,6 +29,7 @@ BENCHMARKS = (
     "throughput",
     "sync",
     "import",
+    "eta",
 )
 #: The ones that write raw samples with ``--json FILE`` (and so get a chart).
 SAMPLED = frozenset({"decode", "client", "limit"})

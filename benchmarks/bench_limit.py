@@ -57,6 +57,10 @@ class ChargedAtSend:
         """The inner limiter's observe."""
         await self._inner.observe(status, headers)
 
+    def free_after(self, count: int, now: float) -> float:
+        """The inner limiter's schedule."""
+        return self._inner.free_after(count, now)
+
 
 async def one_run(
     algorithm: str, window: Window, make: Callable[[Window], Any]

@@ -13,7 +13,7 @@ from .errors import describe
 from .progress import Meter
 
 if TYPE_CHECKING:
-    from ..bulk import BatchResult, SessionRequest
+    from ..bulk import BatchResult, Progress, SessionRequest
     from ..client import PrintoraClient
     from .output import Output
 
@@ -82,7 +82,13 @@ async def run_import(
     meter.set_total(total)
     writer = AtomicWriter(out_path, "jsonl", RESULT_COLUMNS) if out_path else None
     failed: list[dict[str, Any]] = []
-    counts = {"created": 0, "journaled": 0, "failed": 0}
+    last: list[Progress] = []
+
+    def on_progress(progress: Progress) -> None:
+        # The job's own counts and ETA: they include answers not yet yielded (a Ctrl-C's).
+        last[:] = [progress]
+        meter.known_eta = progress.eta
+        meter.refresh()
 
     try:
         async with meter.running():
@@ -90,13 +96,10 @@ async def run_import(
                 _requests(path),
                 concurrency=concurrency,
                 journal=str(journal),
-                # No on_progress: the meter has its own ETA and ticker. (With it, bulk waits in
-                # asyncio.wait_for, which on 3.11 can swallow the cancel Ctrl-C sends.)
+                on_progress=on_progress,
             )
             async for result in results:
                 row = result_row(result)
-                kind = "failed" if not result.ok else "journaled" if result.journaled else "created"
-                counts[kind] += 1
                 if writer is not None:
                     writer.write(row)
                 if output.json_mode:
@@ -107,9 +110,11 @@ async def run_import(
     finally:
         if writer is not None:
             writer.commit()  # whole rows, even when stopped
+        end = last[0] if last else None
+        created, journaled, bad = (end.created, end.journaled, end.failed) if end else (0, 0, 0)
         output.say(
-            f"imported {meter.done:,} of {total:,} rows: {counts['created']:,} created, "
-            f"{counts['journaled']:,} already in the journal, {counts['failed']:,} failed "
+            f"imported {created + journaled + bad:,} of {total:,} rows: {created:,} created, "
+            f"{journaled:,} already in the journal, {bad:,} failed "
             f"({meter.elapsed:.1f} s)"
         )
     if failed and not output.json_mode:

@@ -38,6 +38,18 @@ def _blank(value: Any) -> Any:
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
+def _whole(value: Any) -> int | None:
+    """A whole number as written: ``2.7`` (or ``True``) is refused, never cut to ``2``."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"quantity must be a whole number, not {value!r}") from None
+
+
 def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> SessionRequest:
     """One import row (flat, or with ``user_data`` nested) as a request (raises ValueError)."""
     fields = {k: _blank(v) for k, v in row.items()}
@@ -54,11 +66,7 @@ def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> Sess
     if not isinstance(nested, Mapping):
         raise ValueError("user_data must be an object")
     people = {k: fields.get(k) or _blank(nested.get(k)) for k in _USER_DATA}
-    quantity = fields.get("quantity")
-    try:
-        quantity = int(quantity) if quantity is not None else None
-    except (TypeError, ValueError):
-        raise ValueError(f"quantity must be a whole number, not {quantity!r}") from None
+    quantity = _whole(fields.get("quantity"))
     return SessionRequest(
         ref=None if ref is None else str(ref),
         success_url=str(fields["success_url"]),

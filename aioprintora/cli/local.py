@@ -26,8 +26,19 @@ SANDBOX_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         default=None,
         help="Seed for ids, keys and prices (default: a random one, printed at start).",
     ),
-    click.option("--orders", type=click.IntRange(0), default=0, help="Orders to create at start."),
-    click.option("--no-rate-limits", is_flag=True, help="No 60/min, 10,000/day limits."),
+    click.option(
+        "--orders",
+        type=click.IntRange(0),
+        default=0,
+        help="Orders to create at start, spread over the past six weeks as a real account has "
+        "them (most delivered, the last days' in flight): Sandbox.seed_history.",
+    ),
+    click.option(
+        "--no-rate-limits",
+        is_flag=True,
+        help="No limits at all. Answers then carry no X-RateLimit-* headers, unlike the real "
+        "API's: for true headers with a limit that never binds, use --rate-limit 1000000/min.",
+    ),
     click.option(
         "--rate-limit",
         "rate_limit",
@@ -35,6 +46,20 @@ SANDBOX_OPTIONS: tuple[Callable[[Any], Any], ...] = (
         metavar="RATE",
         help="The limits to enforce, in the client's syntax: 120/min, 60/10s (repeatable; 'off'). "
         "Default 60/min and 10000/day.",
+    ),
+    click.option(
+        "--webhook-url",
+        metavar="URL",
+        default=None,
+        help="Where the partner's webhooks go (default: nowhere; each delivery is logged failed).",
+    ),
+    click.option(
+        "--webhook-payload-style",
+        type=click.Choice(["example", "collection"]),
+        default="example",
+        show_default=True,
+        help="example: camelCase data with items, customer and payment, as the vendor's example "
+        "integration documents it; collection: the Postman collection's five snake_case fields.",
     ),
     click.option(
         "--webhook-time-scale",
@@ -64,12 +89,24 @@ def _rate_limits(options: dict[str, Any]) -> tuple[tuple[int, float], ...] | Non
     return None if windows is None else tuple((w.limit, w.period) for w in windows)
 
 
+def _webhook_url(url: str | None) -> str | None:
+    from ..sandbox.validation import URL_RE
+
+    if url is not None and URL_RE.match(url) is None:
+        raise click.BadParameter(
+            f"{url!r} is not an http:// or https:// URL", param_hint="--webhook-url"
+        )
+    return url
+
+
 def _sandbox_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     return {
         "host": options["host"],
         "port": options["port"],
         "seed": options["seed"],
         "rate_limits": _rate_limits(options),
+        "webhook_url": _webhook_url(options["webhook_url"]),
+        "webhook_payload_style": options["webhook_payload_style"],
         "webhook_time_scale": options["webhook_time_scale"],
     }
 
@@ -81,7 +118,7 @@ async def _serve_sandbox(kwargs: dict[str, Any], orders: int) -> None:
 
     async with Sandbox(**kwargs) as sb:
         if orders:
-            await sb.seed_orders(orders)
+            await sb.seed_history(orders)
         # The key and secret are printed on purpose: this is a local sandbox, and the user asked.
         print("Printora sandbox running (Ctrl-C to stop)", flush=True)
         print(f"base_url: {sb.base_url}", flush=True)
@@ -105,7 +142,8 @@ def sandbox(**options: Any) -> None:
 
     \b
     Example:
-      aioprintora sandbox --port 8080 --orders 100
+      aioprintora sandbox --port 8080 --orders 100 \\
+        --webhook-url http://127.0.0.1:9000/hooks
       PRINTORA_BASE_URL=http://127.0.0.1:8080 PRINTORA_API_KEY=sk_test_... \\
         aioprintora orders list
     """

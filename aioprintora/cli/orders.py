@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,9 +135,11 @@ def _row(order: Order) -> dict[str, Any]:
 def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool) -> None:
     """Append the orders that are new or changed since the last complete run.
 
-    The first run appends every order. The state is saved only when a run completes: after
-    Ctrl-C or an error the next run appends that run's orders again (at least once; exactly
-    once per complete run). Run it from cron; add --full now and then (e.g. nightly).
+    The first run appends every order. The state is saved only when a run completes and its
+    lines are on disk (written, flushed and fsynced): after Ctrl-C, an error or a failed write
+    the next run appends that run's orders again (at least once; exactly once per complete
+    run). The state belongs to one API key and base URL; --full starts over for another. Run
+    it from cron; add --full now and then (e.g. nightly).
 
     \b
     Example:
@@ -146,28 +149,33 @@ def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool)
     from .progress import Meter
 
     async def work(client: PrintoraClient) -> dict[str, Any]:
-        job = OrderSync(client, state=str(state_path), status=status, full=full)
+        job = OrderSync(client, state=str(state_path), status=status, full=full, autocommit=False)
         meter = Meter(api.output, "syncing orders", client.limiter)
-        with path.open("a", encoding="utf-8") as file:
-            try:
+        try:
+            with path.open("a", encoding="utf-8") as file:
                 async with meter.running():
                     async for order in job:
                         file.write(to_json(order) + "\n")
                         meter.advance()
-            finally:
+                # The output is on disk before the state says these orders were delivered: a
+                # write that fails (a full disk) leaves the state as it was, and the next run
+                # appends them again.
                 file.flush()
-                summary = {
-                    "scanned": job.scanned,
-                    "changed": meter.done,
-                    "requests": job.requests,
-                    "full": job.full_run,
-                    "complete": job.complete,
-                }
-                api.output.say(
-                    f"scanned {job.scanned:,} orders in {job.requests:,} requests; "
-                    f"appended {meter.done:,} new or changed to {path}"
-                    + ("" if job.complete else " (stopped: state not saved, next run repeats)")
-                )
+                os.fsync(file.fileno())
+            await job.commit()
+        finally:
+            summary = {
+                "scanned": job.scanned,
+                "changed": meter.done,
+                "requests": job.requests,
+                "full": job.full_run,
+                "complete": job.complete,
+            }
+            api.output.say(
+                f"scanned {job.scanned:,} orders in {job.requests:,} requests; "
+                f"appended {meter.done:,} new or changed to {path}"
+                + ("" if job.complete else " (stopped: state not saved, next run repeats)")
+            )
         return summary
 
     summary = api.run(work)

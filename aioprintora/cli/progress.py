@@ -1,7 +1,8 @@
 """Progress of a long command: a live bar on a terminal, plain lines on stderr otherwise.
 
-The ETA accounts for the rate limit: never less than the requests still to send, less the
-tokens available now, at the limiter's long-run rate.
+The ETA accounts for the rate limit: never less than when the limiter's schedule
+(:meth:`~aioprintora.ratelimit.Limiter.free_after`) grants the requests still to send. An import
+shows the ETA its job computes (rows still to send; journaled rows cost nothing).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from .output import Output
 from .ratewatch import RateWatch
+
+if TYPE_CHECKING:
+    from ..ratelimit import Limiter
 
 __all__ = ["Meter", "eta_seconds"]
 
@@ -26,7 +30,7 @@ def eta_seconds(
     elapsed: float,
     *,
     per_request: int = 1,
-    limiter: Any = None,
+    limiter: Limiter | None = None,
     now: float = 0.0,
 ) -> float | None:
     """Seconds left: the pace so far, and never less than the limiter's schedule allows.
@@ -37,7 +41,7 @@ def eta_seconds(
         elapsed: seconds since the start (rate-limit waits included, so they count).
         per_request: items one request handles (a page of orders; one session).
         limiter: ``client.limiter``; its ``free_after(n, now)`` says when ``n`` more requests
-            could all be granted (any other limiter: the pace alone).
+            could all be granted (None: the pace alone).
         now: the limiter's clock.
     """
     if total is None:
@@ -46,10 +50,8 @@ def eta_seconds(
     if left == 0:
         return 0.0
     known = [left * elapsed / done] if done and elapsed > 0 else []
-    free_after = getattr(limiter, "free_after", None)
-    if free_after is not None:
-        with contextlib.suppress(Exception):  # a shared limiter's store may be unreachable
-            known.append(float(free_after(math.ceil(left / per_request), now)))
+    if limiter is not None:
+        known.append(limiter.free_after(math.ceil(left / per_request), now))
     return max(known) if known else None
 
 
@@ -70,7 +72,9 @@ class Meter:
         per_request: items one request handles, for the ETA.
     """
 
-    def __init__(self, output: Output, label: str, limiter: Any, *, per_request: int = 1) -> None:
+    def __init__(
+        self, output: Output, label: str, limiter: Limiter | None, *, per_request: int = 1
+    ) -> None:
         self.output = output
         self.label = label
         self.limiter = limiter

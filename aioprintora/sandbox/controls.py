@@ -11,6 +11,7 @@ GET      /_sandbox/clock                           ``{"now", "offset"}``: the sa
 POST     /_sandbox/clock/advance                   ``{"seconds": 900}``: time moves ahead
 POST     /_sandbox/orders/{orderId}/advance        ``{"status": "shipped"}``: the order
 POST     /_sandbox/orders/seed                     ``{"count": 100, "statuses"?, "webhooks"?}``
+POST     /_sandbox/orders/seed-history             ``{"count": 3000, "days"?, "webhooks"?}``
 PUT      /_sandbox/webhook-url                     ``{"url": "http://..." | null}``
 POST     /_sandbox/faults                          ``{"kind", "count"?, "method"?, "path"?}``
 PUT      /_sandbox/faults/random                   ``{"rate", "kinds"?, "seed"?}``
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+from typing import Any
 
 from aiohttp import web
 
@@ -44,12 +46,17 @@ def openapi_document() -> str:
     return importlib.resources.files(__package__).joinpath("openapi.json").read_text("utf-8")
 
 
+def _count(body: dict[str, Any]) -> int:
+    count = body.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1_000_000:
+        raise InvalidRequestError("count must be an integer from 0 to 1000000")
+    return count
+
+
 async def seed(request: web.Request) -> web.Response:
     sb, partner = control_context(request)
     body = await control_body(request)
-    count, statuses = body.get("count"), body.get("statuses")
-    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1_000_000:
-        raise InvalidRequestError("count must be an integer from 0 to 1000000")
+    count, statuses = _count(body), body.get("statuses")
     if statuses is not None and not (isinstance(statuses, list) and statuses):
         raise InvalidRequestError("statuses must be a non-empty list")
     try:
@@ -58,6 +65,18 @@ async def seed(request: web.Request) -> web.Response:
         )
     except ValueError as exc:
         raise InvalidRequestError(str(exc)) from None
+    return json_response(201, ok_body({"created": len(made)}))
+
+
+async def seed_history(request: web.Request) -> web.Response:
+    sb, partner = control_context(request)
+    body = await control_body(request)
+    count, days = _count(body), body.get("days", 42)
+    if not isinstance(days, (int, float)) or isinstance(days, bool) or not 0 < days <= 3650:
+        raise InvalidRequestError("days must be a number of days from 0 (excluded) to 3650")
+    made = await sb.seed_history(
+        count, days=float(days), api_key=partner.api_key, webhooks=bool(body.get("webhooks"))
+    )
     return json_response(201, ok_body({"created": len(made)}))
 
 
@@ -158,6 +177,7 @@ def add_control_routes(app: web.Application) -> None:
     add_lifecycle_routes(app)
     r = app.router
     r.add_post("/_sandbox/orders/seed", seed)
+    r.add_post("/_sandbox/orders/seed-history", seed_history)
     r.add_put("/_sandbox/webhook-url", webhook_url)
     r.add_post("/_sandbox/faults", add_fault)
     r.add_put("/_sandbox/faults/random", random_faults)

@@ -68,10 +68,17 @@ class Deliverer:
 
     # -- scheduling ----------------------------------------------------------------------------
 
-    def emit(self, partner: Partner, order: OrderRecord, event: EventType) -> WebhookLogRecord:
-        """Log ``event`` about ``order`` and deliver it now."""
-        payload = build_payload(order, event, self.clock(), self.style)
-        log = self.world.new_log(partner, order, event, payload)
+    def emit(
+        self, partner: Partner, order: OrderRecord, event: EventType, at: float | None = None
+    ) -> WebhookLogRecord:
+        """Log ``event`` about ``order`` and deliver it now.
+
+        ``at`` (default now) is when the event happened: the payload's ``timestamp`` and the log
+        entry's ``createdAt``. Seeded orders pass the times of their history.
+        """
+        when = self.clock() if at is None else at
+        payload = build_payload(order, event, when, self.style)
+        log = self.world.new_log(partner, order, event, payload, when)
         self._schedule(partner, log, 0.0)
         return log
 

@@ -10,11 +10,11 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..models import EventType, OrderStatus
+from ..models import OrderStatus
 from .delivery import Deliverer
 from .faults import FaultPlan
 from .records import OrderRecord, SessionRecord
-from .state import Partner
+from .state import Partner, history_events
 from .world import World
 
 __all__ = ["DrivingMixin"]
@@ -89,20 +89,60 @@ class DrivingMixin:
             count: how many.
             statuses: statuses to draw from (all six when None).
             api_key: whose orders (the default partner when None).
-            webhooks: also emit ``order.created`` for each (off by default).
+            webhooks: also emit each order's events: ``order.created``, then one per status it
+                passed through (``order.paid``, ``order.shipped``...), in that order (off by
+                default).
         """
         partner = self.partner(api_key)
         made = self.world.seed_orders(partner, count, statuses)
         if webhooks:
-            self._emit((partner, order, EventType.ORDER_CREATED) for order in made)
+            self._emit_histories(partner, made)
         return made
 
     #: Seeded orders always land at the head of the listing: the same call, by another name.
     insert_orders = seed_orders
 
+    async def seed_history(
+        self,
+        count: int,
+        *,
+        days: float = 42.0,
+        api_key: str | None = None,
+        webhooks: bool = False,
+    ) -> list[OrderRecord]:
+        """Create ``count`` orders spread over the past ``days``, as a real account has them.
+
+        Each order went as far as its age allows: about nine in ten of the older ones are
+        delivered, the last few days' are still in flight, a few are cancelled or were never
+        paid. ``createdAt``, ``updatedAt`` and the history's times lie in the past; the orders
+        land among existing ones by ``createdAt`` (:meth:`seed_orders` adds at the head).
+
+        Args:
+            count: how many.
+            days: how far back the oldest order goes (six weeks by default).
+            api_key: whose orders (the default partner when None).
+            webhooks: also emit each order's events, each stamped with the time of its status.
+        """
+        partner = self.partner(api_key)
+        made = self.world.seed_history(partner, count, days)
+        if webhooks:
+            self._emit_histories(partner, made)
+        return made
+
     def _emit(self, events: Iterable[tuple[Partner, OrderRecord, Any]]) -> None:
         for partner, order, event in events:
             self.deliverer.emit(partner, order, event)
+
+    def _emit_histories(self, partner: Partner, orders: Iterable[OrderRecord]) -> None:
+        """Every order's events, oldest first across all of them, at the times they happened."""
+        events = [
+            (at, order.seq, step, order, event)
+            for order in orders
+            for step, (event, at) in enumerate(history_events(order))
+        ]
+        events.sort(key=lambda e: e[:3])
+        for at, _, _, order, event in events:
+            self.deliverer.emit(partner, order, event, at)
 
     async def wait_for_deliveries(self, timeout: float = 5.0) -> None:
         """Wait until no webhook delivery is under way or scheduled.

@@ -126,5 +126,5 @@ def add_lifecycle_routes(app: web.Application) -> None:
     r.add_post("/_sandbox/sessions/{sessionId}/open", open_link)
     r.add_post("/_sandbox/sessions/{sessionId}/cancel", cancel)
     r.add_post("/_sandbox/orders/{orderId}/advance", advance)
-    r.add_get("/_sandbox/clock", clock, allow_head=False)
+    r.add_get("/_sandbox/clock", clock)
     r.add_post("/_sandbox/clock/advance", advance_clock)

@@ -1,8 +1,9 @@
 """The one aiohttp middleware in front of every route.
 
 In order: log the request, identify the key, rate-limit (any path under ``/api/``), answer
-404/405, authenticate, serve a scripted or random fault, run the handler, turn errors into the
-JSON envelope, and stamp ``Date`` and the ``X-RateLimit-*`` headers on the answer.
+404/405 and OPTIONS, authenticate, refuse a Partner API body that is not JSON (415), serve a
+scripted or random fault, run the handler, turn errors into the JSON envelope, and stamp
+``Date`` and the ``X-RateLimit-*`` headers on the answer.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ class RequestRecord:
 
     @property
     def idempotency_key(self) -> str | None:
-        """The ``Idempotency-Key`` header, if sent."""
-        return self.headers.get("Idempotency-Key")
+        """The ``Idempotency-Key`` header, if sent (header names are case-insensitive)."""
+        return next((v for k, v in self.headers.items() if k.lower() == "idempotency-key"), None)
 
 
 def json_response(status: int, body: object) -> web.Response:
@@ -154,8 +155,13 @@ async def _dispatch(
     route_error = request.match_info.http_exception
     if route_error is not None:
         if isinstance(route_error, web.HTTPMethodNotAllowed):
+            # No route registers OPTIONS: it is answered here, for every route, before the key
+            # is checked (a browser's preflight carries none).
+            allow = ", ".join(sorted(route_error.allowed_methods | {"OPTIONS"}))
+            if request.method == "OPTIONS":
+                return web.Response(status=204, headers={"Allow": allow}), decision
             response = _error(405, "METHOD_NOT_ALLOWED", f"Method {request.method} not allowed")
-            response.headers["Allow"] = ", ".join(sorted(route_error.allowed_methods))
+            response.headers["Allow"] = allow
             return response, decision
         return _error(404, "NOT_FOUND", f"No route for {request.path}"), decision
     if not (control or api) or request.path == "/_sandbox/openapi.json":
@@ -164,11 +170,22 @@ async def _dispatch(
         raise EnvelopeError(401, "INVALID_API_KEY", "Invalid or missing API key")
     if control:
         return await handler(request), None
+    if (
+        request.method == "POST"
+        and record.body
+        and not _is_json(request.headers.get("Content-Type", ""))
+    ):
+        raise EnvelopeError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
     fault = sb.faults.take(request.method, request.path)
     if fault is None:
         return await handler(request), decision
     record.fault = fault
     return await _serve_fault(sb, fault, request, handler), decision
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether a ``Content-Type`` is ``application/json``, parameters (charset...) allowed."""
+    return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
 def _bearer(request: web.Request) -> str:

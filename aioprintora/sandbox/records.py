@@ -124,6 +124,8 @@ class OrderRecord(_Wire):
     paid_at: float | None = None
     image_url: str | None = None
     customer: dict[str, Any] | None = None
+    #: Every status the order has been in, with the time it got there, oldest first.
+    history: list[tuple[OrderStatus, float]] = attrs.field(factory=list, repr=False)
     # The serialised order, kept until it changes: listing 100 orders is then a string join.
     _json: str | None = attrs.field(default=None, init=False, repr=False)
 

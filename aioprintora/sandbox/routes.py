@@ -103,7 +103,7 @@ async def list_logs(request: web.Request) -> web.Response:
 
 
 async def resend(request: web.Request) -> web.Response:
-    """POST /partners/webhook-logs/resend: a new log entry, delivered now."""
+    """POST /partners/webhook-logs/resend (and the [drift] /webhooks/resend): a new log entry."""
     sb, partner = request.app[SANDBOX], _partner(request)
     kind, ident, event = resend_input(parse_json_object(await request.read()))
     order = None
@@ -127,8 +127,20 @@ async def resend(request: web.Request) -> web.Response:
 
 async def retry(request: web.Request) -> web.Response:
     """POST /partners/webhook-logs/{webhookLogId}/retry: the same log entry, delivered again."""
+    return _retry(request, request.match_info["webhookLogId"])
+
+
+async def retry_alias(request: web.Request) -> web.Response:
+    """POST /webhooks/retry ([drift] alias): the log id comes in the body, as ``webhookLogId``."""
+    body = parse_json_object(await request.read())
+    log_id = body.get("webhookLogId")
+    if log_id is None:
+        raise InvalidRequestError("webhookLogId is required")
+    return _retry(request, log_id)
+
+
+def _retry(request: web.Request, log_id: object) -> web.Response:
     sb, partner = request.app[SANDBOX], _partner(request)
-    log_id = request.match_info["webhookLogId"]
     if not is_uuid(log_id):
         raise InvalidRequestError("Invalid webhook log ID format")
     log = partner.state.logs.get(log_id)
@@ -149,8 +161,16 @@ async def retry(request: web.Request) -> web.Response:
 
 
 async def editor(request: web.Request) -> web.Response:
-    """GET /editor/{token}: the customer opens the redirect link (the session becomes active)."""
-    session = request.app[SANDBOX].world.open_session(request.match_info["token"])
+    """GET /editor/{token}: the customer opens the redirect link (the session becomes active).
+
+    A HEAD only looks: it answers as the GET would, and the session stays as it was.
+    """
+    world, token = request.app[SANDBOX].world, request.match_info["token"]
+    if request.method == "HEAD":
+        found = world.session_for_token(token)
+        session = None if found is None else found[1]
+    else:
+        session = world.open_session(token)
     if session is None:
         return web.Response(status=404, text="Unknown session link")
     return web.Response(
@@ -161,15 +181,20 @@ async def editor(request: web.Request) -> web.Response:
 
 
 def add_api_routes(app: web.Application) -> None:
-    """Register the Partner API's routes (and the [drift] aliases) on ``app``."""
+    """Register the Partner API's routes (and the [drift] aliases) on ``app``.
+
+    Every GET answers HEAD too (aiohttp sends the GET's headers without its body).
+    """
     r = app.router
     r.add_post(f"{API}/partner-session", create_session)
-    r.add_get(f"{API}/partner-session/by-token/{{token}}", get_token, allow_head=False)
-    r.add_get(f"{API}/partner-session/{{sessionId}}", get_session, allow_head=False)
-    r.add_get(f"{API}/partners/orders", list_orders, allow_head=False)
-    r.add_get(f"{API}/partners/{{partnerId}}/orders", list_orders, allow_head=False)
-    r.add_get(f"{API}/partners/webhook-logs", list_logs, allow_head=False)
-    r.add_get(f"{API}/webhooks/logs", list_logs, allow_head=False)
+    r.add_get(f"{API}/partner-session/by-token/{{token}}", get_token)
+    r.add_get(f"{API}/partner-session/{{sessionId}}", get_session)
+    r.add_get(f"{API}/partners/orders", list_orders)
+    r.add_get(f"{API}/partners/{{partnerId}}/orders", list_orders)
+    r.add_get(f"{API}/partners/webhook-logs", list_logs)
+    r.add_get(f"{API}/webhooks/logs", list_logs)
     r.add_post(f"{API}/partners/webhook-logs/resend", resend)
+    r.add_post(f"{API}/webhooks/resend", resend)
     r.add_post(f"{API}/partners/webhook-logs/{{webhookLogId}}/retry", retry)
-    r.add_get("/editor/{token}", editor, allow_head=False)
+    r.add_post(f"{API}/webhooks/retry", retry_alias)
+    r.add_get("/editor/{token}", editor)

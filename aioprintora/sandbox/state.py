@@ -19,7 +19,7 @@ from ..models import EventType, OrderStatus
 from .listing import Indexed
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
 
-__all__ = ["Ids", "KeyBodyMismatchError", "Partner", "PartnerState"]
+__all__ = ["Ids", "KeyBodyMismatchError", "Partner", "PartnerState", "history_events"]
 
 _CODE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _PRICES = tuple(Decimal(p) for p in ("19.99", "24.99", "29.99", "34.50", "39.00", "45.90"))
@@ -132,6 +132,7 @@ class PartnerState:
         old = order.status
         order.status = status
         order.updated_at = now
+        order.history.append((status, now))
         order.touch()
         if status is OrderStatus.PAID:
             order.paid_at = now
@@ -197,3 +198,13 @@ def order_steps(current: OrderStatus, target: OrderStatus) -> list[OrderStatus]:
 
 
 Clock = Callable[[], float]
+
+
+def history_events(order: OrderRecord) -> list[tuple[EventType, float]]:
+    """The webhooks an order's history emits, oldest first: ``order.created`` for its first
+    status, then one per later status that has an event, each at the time the order got there."""
+    if not order.history:
+        return []
+    events = [(EventType.ORDER_CREATED, order.history[0][1])]
+    events += [(EVENT_FOR[status], at) for status, at in order.history[1:] if status in EVENT_FOR]
+    return events

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from multidict import MultiMapping
 
@@ -49,7 +49,7 @@ class InvalidRequestError(Exception):
         self.message = message
 
 
-def is_uuid(value: object) -> bool:
+def is_uuid(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a UUID string."""
     return isinstance(value, str) and UUID_RE.match(value) is not None
 

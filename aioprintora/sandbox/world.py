@@ -5,26 +5,19 @@ Pure logic, no I/O: webhook events are returned to the caller, which delivers th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..models import EventType, OrderStatus, SessionStatus
 from .records import OrderRecord, SessionRecord, WebhookLogRecord
+from .seeding import SEED_STATUSES, draw_life, path_to, seed_fields
 from .state import EVENT_FOR, Ids, KeyBodyMismatchError, Partner, order_steps
 
 __all__ = ["Event", "KeyBodyMismatchError", "World"]
 
 #: A webhook to send: which partner, about which order, which event.
 Event = tuple[Partner, OrderRecord, EventType]
-
-_SEED_STATUSES = (
-    OrderStatus.PENDING,
-    OrderStatus.PAID,
-    OrderStatus.PROCESSING,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.CANCELLED,
-)
 
 
 class World:
@@ -108,15 +101,23 @@ class World:
         partner = self._session_owner[session_id]
         return partner, partner.state.sessions[session_id]
 
-    def open_session(self, token: str) -> SessionRecord | None:
-        """The customer opens the redirect link: a pending session becomes active."""
+    def session_for_token(self, token: str) -> tuple[Partner, SessionRecord] | None:
+        """The session whose redirect link ends in ``token``, and its partner (nothing changes)."""
         for partner in self.partners.values():
             session = partner.state.tokens.get(token)
             if session is not None:
-                if session.status(self.clock()) is SessionStatus.PENDING:
-                    session.opened_at = self.clock()
-                return session
+                return partner, session
         return None
+
+    def open_session(self, token: str) -> SessionRecord | None:
+        """The customer opens the redirect link: a pending session becomes active."""
+        found = self.session_for_token(token)
+        if found is None:
+            return None
+        session = found[1]
+        if session.status(self.clock()) is SessionStatus.PENDING:
+            session.opened_at = self.clock()
+        return session
 
     def cancel_session(self, session_id: str) -> SessionRecord:
         """Cancel a pending or active session: it can no longer order.
@@ -140,22 +141,29 @@ class World:
         return partner, partner.state.orders[order_id]
 
     def _new_order(
-        self, partner: Partner, session: SessionRecord, status: OrderStatus, created_at: float
+        self,
+        partner: Partner,
+        session: SessionRecord,
+        history: list[tuple[OrderStatus, float]],
     ) -> OrderRecord:
+        """An order that went through ``history`` (``(status, when)`` pairs, oldest first)."""
         price = self.ids.price()
+        created_at = history[0][1]
+        paid_at = next((at for status, at in history if status is OrderStatus.PAID), None)
         order = OrderRecord(
             id=self.ids.uuid(),
             partner_id=partner.partner_id,
             session_id=session.session_id,
             order_number=f"PRT-{round(created_at * 1000)}-{self.ids.code(6)}",
-            status=status,
+            status=history[-1][0],
             total_amount=price * (session.quantity or 1),
             created_at=created_at,
-            updated_at=created_at,
+            updated_at=history[-1][1],
             seq=self._next_seq(),
-            paid_at=None if status in (OrderStatus.PENDING, OrderStatus.CANCELLED) else created_at,
+            paid_at=paid_at,
             image_url=session.image_url,
             customer=session.user_data,
+            history=history,
         )
         session.order_id = order.id
         partner.state.add_order(order)
@@ -173,7 +181,7 @@ class World:
         status = session.status(self.clock())
         if status is not SessionStatus.PENDING and status is not SessionStatus.ACTIVE:
             raise ValueError(f"session {session_id} is {status.value}: it cannot order")
-        order = self._new_order(partner, session, OrderStatus.PENDING, self.clock())
+        order = self._new_order(partner, session, [(OrderStatus.PENDING, self.clock())])
         return order, [(partner, order, EventType.ORDER_CREATED)]
 
     def advance(self, order_id: str, status: OrderStatus | str) -> tuple[OrderRecord, list[Event]]:
@@ -193,16 +201,21 @@ class World:
         return order, events
 
     def new_log(
-        self, partner: Partner, order: OrderRecord, event: EventType, payload: bytes
+        self,
+        partner: Partner,
+        order: OrderRecord,
+        event: EventType,
+        payload: bytes,
+        at: float | None = None,
     ) -> WebhookLogRecord:
-        """A pending webhook log entry for ``event`` about ``order``."""
+        """A pending webhook log entry for ``event`` about ``order``, created ``at`` (now)."""
         log = WebhookLogRecord(
             id=self.ids.uuid(),
             partner_id=partner.partner_id,
             event_type=event,
             order_id=order.id,
             session_id=order.session_id,
-            created_at=self.clock(),
+            created_at=self.clock() if at is None else at,
             seq=self._next_seq(),
             payload=payload,
         )
@@ -216,10 +229,11 @@ class World:
 
         ``createdAt`` values are distinct and increasing, 1 ms apart, the last one at most "now"
         unless older orders already reach beyond it; so repeated calls add orders at the head.
+        Each order went through every status on its way to the one drawn, all at its creation.
         """
         if count < 0:
             raise ValueError("count must not be negative")
-        choices = [OrderStatus(s) for s in statuses] if statuses else list(_SEED_STATUSES)
+        choices = [OrderStatus(s) for s in statuses] if statuses else list(SEED_STATUSES)
         now = self.clock()
         newest = partner.state.newest_order_time()
         start = now - count * 0.001
@@ -229,15 +243,30 @@ class World:
         made: list[OrderRecord] = []
         for i in range(count):
             created = round(start + i * 0.001, 3)
-            session = self._new_session(partner, _seed_fields(), created)
+            session = self._new_session(partner, seed_fields(), created)
             session.opened_at = created
-            made.append(self._new_order(partner, session, rng.choice(choices), created))
+            path = path_to(rng.choice(choices))
+            made.append(self._new_order(partner, session, [(s, created) for s in path]))
         return made
 
-
-def _seed_fields() -> dict[str, Any]:
-    return {
-        "image_url": "https://example.com/design.png",
-        "success_url": "https://example.com/success",
-        "failed_url": "https://example.com/failed",
-    }
+    def seed_history(self, partner: Partner, count: int, days: float) -> list[OrderRecord]:
+        """``count`` orders spread over the ``days`` before now, each as far along as its age
+        allows: most delivered, the last few days' still in flight, a few cancelled or left
+        pending. They land among existing orders by ``createdAt``, not at the head.
+        """
+        if count < 0:
+            raise ValueError("count must not be negative")
+        if not (math.isfinite(days) and days > 0):
+            raise ValueError(f"days must be a finite number > 0, got {days!r}")
+        now, span = self.clock(), days * 86_400.0
+        rng = self.ids.rng
+        made: list[OrderRecord] = []
+        for i in range(count):
+            created = round(now - span + (i + rng.random()) * span / count, 3)
+            if created >= now:  # rounding may reach now: an order is never from the future
+                created = round(now - 0.001, 3)
+            session = self._new_session(partner, seed_fields(), created - rng.uniform(120, 900))
+            session.opened_at = session.created_at + 30.0
+            history = [(s, at) for s, at in draw_life(rng, created) if at <= now]
+            made.append(self._new_order(partner, session, history))
+        return made

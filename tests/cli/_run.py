@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -37,8 +38,8 @@ def cli_env(sb: Sandbox | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
-async def start(*args: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
-    """Start ``aioprintora ARGS`` with pipes."""
+async def start(*args: str, env: Mapping[str, str], **popen: Any) -> asyncio.subprocess.Process:
+    """Start ``aioprintora ARGS`` with pipes (``popen``: more ``Popen`` options)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -47,12 +48,13 @@ async def start(*args: str, env: Mapping[str, str]) -> asyncio.subprocess.Proces
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=dict(env),
+        **popen,
     )
 
 
-async def run(*args: str, env: Mapping[str, str], timeout: float = 40.0) -> Done:
+async def run(*args: str, env: Mapping[str, str], timeout: float = 40.0, **popen: Any) -> Done:
     """Run ``aioprintora ARGS`` to the end."""
-    proc = await start(*args, env=env)
+    proc = await start(*args, env=env, **popen)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except BaseException:

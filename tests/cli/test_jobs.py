@@ -7,6 +7,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from aioprintora.sandbox import Sandbox
 
 from ._run import cli_env, interrupt, run, start
@@ -72,11 +74,23 @@ async def test_import_killed_half_way_then_rerun_creates_each_row_once(
     }
 
 
-async def test_a_bad_row_refuses_the_file_before_sending(sandbox: Sandbox, tmp_path: Path) -> None:
+_MERCH = {"image_url": None, "merch_id": "3f0c9a52-6f1e-4c8e-9a7b-2d4e6f8a0b1c"}
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"image_url": "x"}, "image_url"),
+        ({**_MERCH, "quantity": 2.7}, "quantity must be a whole number, not 2.7"),  # not 2
+    ],
+)
+async def test_a_bad_row_refuses_the_file_before_sending(
+    sandbox: Sandbox, tmp_path: Path, bad: dict[str, object], named: str
+) -> None:
     rows = tmp_path / "rows.jsonl"
     good = {"ref": "a", "image_url": "https://cdn.example.com/a.png"}
     good |= {"success_url": "https://s.example.com/ok", "failed_url": "https://s.example.com/no"}
-    rows.write_text(json.dumps(good) + "\n" + json.dumps({**good, "ref": "b", "image_url": "x"}))
+    rows.write_text(json.dumps(good) + "\n" + json.dumps({**good, "ref": "b", **bad}))
     done = await run(
         "sessions",
         "import",
@@ -85,7 +99,7 @@ async def test_a_bad_row_refuses_the_file_before_sending(sandbox: Sandbox, tmp_p
         str(tmp_path / "j.sqlite"),
         env=cli_env(sandbox),
     )
-    assert done.code == 2 and "line 2" in done.err and "image_url" in done.err
+    assert done.code == 2 and "line 2" in done.err and named in done.err, done.err
     assert len(sandbox.requests) == 0
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
 
-from aioprintora import cli
+from aioprintora import PrintoraClient, cli
 from aioprintora.sandbox import Sandbox
+from aioprintora.sync import OrderSync
+
+from .test_webhooks import Receiver
 
 
 async def test_cli_serves_a_sandbox_until_terminated() -> None:
@@ -68,7 +74,8 @@ def test_the_sandbox_command_keeps_its_options_and_defaults() -> None:
 
     params = sandbox.make_context("sandbox", []).params
     expected = {"host": "127.0.0.1", "port": 8080, "seed": None, "orders": 0}
-    expected |= {"no_rate_limits": False, "webhook_time_scale": 1.0}
+    expected |= {"no_rate_limits": False, "webhook_time_scale": 1.0, "webhook_url": None}
+    expected |= {"webhook_payload_style": "example"}
     assert {name: params[name] for name in expected} == expected
 
 
@@ -134,6 +141,8 @@ async def test_rate_limit_sets_the_windows_the_sandbox_enforces() -> None:
     [
         (["--rate-limit", "fast"], "is not a rate like"),
         (["--rate-limit", "60/min", "--no-rate-limits"], "exclude each other"),
+        (["--webhook-url", "hooks.example.com"], "is not an http:// or https:// URL"),
+        (["--webhook-payload-style", "snake"], "'snake' is not one of 'example', 'collection'"),
     ],
 )
 async def test_a_bad_rate_limit_is_a_usage_error(args: list[str], message: str) -> None:
@@ -151,3 +160,73 @@ async def test_a_bad_rate_limit_is_a_usage_error(args: list[str], message: str) 
     _out, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2
     assert message in err.decode() and "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("style", "fields"),
+    [
+        ([], {"orderId", "orderNumber", "totalAmount", "paymentStatus", "items"}),
+        (
+            ["--webhook-payload-style", "collection"],
+            {"order_id", "session_id", "status", "total_amount", "currency"},
+        ),
+    ],
+)
+async def test_webhook_url_and_payload_style_from_the_command(
+    style: list[str], fields: set[str]
+) -> None:
+    async with Receiver() as receiver:
+        proc, lines = await _start("--webhook-url", receiver.url, "--no-rate-limits", *style)
+        try:
+            base, headers = lines["base_url"], {"Authorization": f"Bearer {lines['api_key']}"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                async with http.post(
+                    base + "/api/v1/partner-session",
+                    json={
+                        "imageUrl": "https://p.example/i.png",
+                        "successUrl": "https://p.example/ok",
+                        "failedUrl": "https://p.example/ko",
+                    },
+                    headers={"Idempotency-Key": "cli-hook"},
+                ) as resp:
+                    session_id = (await resp.json())["data"]["sessionId"]
+                async with http.post(f"{base}/_sandbox/sessions/{session_id}/checkout") as resp:
+                    assert resp.status == 201
+                async with http.post(base + "/_sandbox/webhooks/wait", json={}) as resp:
+                    assert resp.status == 200
+        finally:
+            assert await _stop(proc) == 0
+    ((_, _, body),) = receiver.hits
+    payload = json.loads(body)
+    assert payload["event"] == "order.created"
+    assert set(payload["data"]) >= fields
+
+
+async def test_orders_seed_a_past_a_second_sync_reads_in_few_requests(tmp_path: Path) -> None:
+    proc, lines = await _start("--orders", "3000", "--no-rate-limits", "--seed", "4")
+    try:
+        async with PrintoraClient(
+            lines["api_key"], base_url=lines["base_url"], rate_limit=None
+        ) as client:
+            first = OrderSync(client, state=tmp_path / "sync.sqlite")
+            assert len([order async for order in first]) == 3000
+            second = OrderSync(client, state=tmp_path / "sync.sqlite")
+            assert [order async for order in second] == []
+    finally:
+        assert await _stop(proc) == 0
+    # 31 then 52 when --orders put all 3000 inside the 2-minute overlap, two-thirds in flight.
+    assert first.requests == 31
+    assert second.requests <= 10, second.listings
+
+
+def test_help_says_no_rate_limits_means_no_rate_limit_headers() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "aioprintora", "sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    flat = " ".join(out.split())
+    assert "--no-rate-limits No limits at all. Answers then carry no X-RateLimit-* headers" in flat
+    assert "--webhook-url URL" in flat and "--webhook-payload-style [example|collection]" in flat

@@ -83,6 +83,21 @@ async def test_seed_counts_and_reset(api: Api, sb: Sandbox) -> None:
     assert (await api.create_session("k"))[0] == 201  # credentials survive a reset
 
 
+async def test_seed_history_over_http(api: Api, sb: Sandbox) -> None:
+    status, _, body = await api.call(
+        "POST", "/_sandbox/orders/seed-history", json={"count": 200, "days": 21, "webhooks": True}
+    )
+    assert (status, body["data"]) == (201, {"created": 200})
+    orders = sb.orders()
+    assert len(orders) == 200 and min(o.created_at for o in orders) >= sb.clock() - 21 * 86_400
+    assert sum(o.status.value == "delivered" for o in orders) > 100
+    await sb.wait_for_deliveries(timeout=5)
+    assert len(sb.webhook_logs()) > 200  # every order's events, not one each
+    for bad in ({"count": 5, "days": 0}, {"count": 5, "days": "7"}, {"count": "5"}):
+        status, _, body = await api.call("POST", "/_sandbox/orders/seed-history", json=bad)
+        assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR"), bad
+
+
 async def test_faults_over_http(api: Api, sb: Sandbox) -> None:
     status, _, body = await api.call(
         "POST", "/_sandbox/faults", json={"kind": "503", "count": 2, "method": "GET"}

@@ -295,6 +295,51 @@ async def test_drift_alias_lists_the_same_logs(api: Api, sb: Sandbox) -> None:
     assert alias == canonical and canonical["data"]["pagination"]["total"] == 1
 
 
+async def test_overview_aliases_resend_and_retry_like_the_partner_paths(
+    api: Api, sb: Sandbox, receiver: Receiver
+) -> None:
+    order_id = await _order(api, sb)  # no URL yet: order.created fails
+    await sb.wait_for_deliveries(timeout=1)
+    (failed,) = sb.webhook_logs()
+    sb.set_webhook_url(receiver.url)
+    status, _, resent = await api.call(
+        "POST", "/api/v1/webhooks/resend", json={"orderId": order_id, "eventType": "order.created"}
+    )
+    assert status == 200
+    assert resent["data"]["message"] == "Webhook queued for delivery"
+    assert resent["data"]["webhookLogId"] != failed.id  # a new entry, as resend makes
+    status, _, retried = await api.call(
+        "POST", "/api/v1/webhooks/retry", json={"webhookLogId": failed.id}
+    )
+    assert (status, retried["data"]) == (
+        200,
+        {
+            "webhookLogId": failed.id,
+            "eventType": "order.created",
+            "status": "pending",
+            "message": "Webhook queued for retry",
+        },
+    )
+    await sb.wait_for_deliveries(timeout=3)
+    assert len(sb.webhook_logs()) == 2 and failed.status.value == "sent"
+    assert len(receiver.hits) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({}, 400),
+        ({"webhookLogId": "not-a-uuid"}, 400),
+        ({"webhookLogId": 7}, 400),
+        ({"webhookLogId": "11111111-1111-4111-8111-111111111111"}, 404),
+    ],
+)
+async def test_retry_alias_errors(api: Api, body: dict[str, object], status: int) -> None:
+    got, _, answer = await api.call("POST", "/api/v1/webhooks/retry", json=body)
+    code = "VALIDATION_ERROR" if status == 400 else "WEBHOOK_NOT_FOUND"
+    assert (got, answer["error"]["code"]) == (status, code)
+
+
 async def test_close_cancels_scheduled_retries_quickly(receiver: Receiver) -> None:
     receiver.script = [500]
     sb = await Sandbox(webhook_url=receiver.url, webhook_time_scale=1.0).start()

@@ -81,6 +81,8 @@ def construct_clients(http: aiohttp.ClientSession, redis: Redis) -> list[Printor
     limiter: Limiter = shared
     local: Limiter = RateLimiter([Window(60, 60), Window(10_000, 86_400.0)])
     windows: tuple[Window, ...] = DEFAULT_WINDOWS
+    schedule: float = limiter.free_after(10, 0.0) + local.free_after(10, 0.0)
+    print(schedule)
     clients = [
         PrintoraClient("sk_test_x"),
         PrintoraClient(environment="staging", timeout=10.0, max_retries=2, deadline=None),
@@ -261,6 +263,10 @@ async def order_sync(client: PrintoraClient, since: datetime | None) -> datetime
     async for order in stateful:
         print(order.id)
     print(stateful.requests, stateful.full_run, stateful.listings)
+    manual = OrderSync(client, state="orders.sqlite", autocommit=False)
+    async for order in manual:
+        print(order.id)
+    await manual.commit()
     return sync.checkpoint
 
 
@@ -355,6 +361,7 @@ async def sandbox() -> None:
             order: OrderRecord = await sb.simulate_checkout(session.id)
             shipped: OrderRecord = await sb.advance_order(order.id, OrderStatus.SHIPPED)
             seeded: list[OrderRecord] = await sb.seed_orders(100, ["paid", "shipped"])
+            past: list[OrderRecord] = await sb.seed_history(300, days=14.0, webhooks=True)
             later = await client.sessions.create(
                 image_url="https://cdn.example.com/e.png", success_url=SHOP, failed_url=SHOP
             )
@@ -369,7 +376,7 @@ async def sandbox() -> None:
             await sb.wait_for_deliveries(timeout=5.0)
             logs: list[WebhookLogRecord] = sb.webhook_logs()
             count: int = sb.session_count() + len(sb.orders(other.api_key))
-            print(secret, shipped.status, len(seeded), len(logs), count)
+            print(secret, shipped.status, len(seeded), len(past), len(logs), count)
 
 
 def run() -> None:
