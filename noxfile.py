@@ -67,8 +67,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def workers(session: nox.Session) -> None:
-    """The workers extra (saq) from its own lock, .ci/workers.lock: saq caps redis-py below the
-    range the other extras take, so it never joins the tests session's venv."""
+    """tests/workers and mypy, with the workers extra (saq) from its own .ci/workers.lock.
+
+    saq caps redis-py below the range the other extras take, so it never joins the tests
+    session's venv.
+    """
     session.install("-r", ".ci/workers.lock")
     session.install("--no-deps", "-e", ".")
     session.run("mypy", "--strict", "aioprintora")
