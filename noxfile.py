@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "workers"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -79,6 +79,21 @@ def latest(session: nox.Session) -> None:
         session.run(
             "python", "-m", "pytest", *session.posargs, env={"AIOPRINTORA_REQUIRE_REDIS": "1"}
         )
+
+
+@nox.session
+def workers(session: nox.Session) -> None:
+    """tests/workers and mypy, with the workers extra (saq) from its own .ci/workers-3.11.txt.
+
+    saq caps redis-py below the range the other extras take, so it never joins the tests
+    session's venv.
+    """
+    session.install("--no-deps", "-r", ".ci/workers-3.11.txt")
+    session.install("--no-deps", "-e", ".")
+    session.run("mypy", "--strict", "aioprintora")
+    env = {"AIOPRINTORA_REQUIRE_REDIS": "1", "AIOPRINTORA_REQUIRE_WORKERS": "1"}
+    with _redis_server(session):
+        session.run("python", "-m", "pytest", "tests/workers", *session.posargs, env=env)
 
 
 @nox.session

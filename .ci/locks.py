@@ -1,12 +1,14 @@
 """The CI locks in .ci/: written by ``.ci/lock`` (with uv), checked by ``.ci/run`` (without).
 
-Three locks, each the whole environment one step of ``.ci/run`` installs (pip and the build
+Four locks, each the whole environment one step of ``.ci/run`` installs (pip and the build
 backend included), resolved for every platform (``uv pip compile --universal``):
 
 - ``requirements-3.11.txt``: ``.[dev]`` on Python 3.11 (lint, types, docs, the whole suite);
 - ``requirements-3.10.txt``: ``.[test]`` on Python 3.10 (the quick tests);
 - ``floors-3.10.txt``: ``.[test]`` on Python 3.10 with the core dependencies and redis held at
-  the lowest versions pyproject.toml allows (the quick tests again).
+  the lowest versions pyproject.toml allows (the quick tests again);
+- ``workers-3.11.txt``: ``.[dev,workers]`` on Python 3.11 (``.ci/workers``: saq caps redis-py
+  below the range the other extras take, so the queue's tests get an environment of their own).
 
 Each lock starts with a digest of what it was compiled from (the dependency tables of
 pyproject.toml and the uv version); ``python .ci/locks.py check`` fails when pyproject.toml
@@ -32,11 +34,12 @@ UV_VERSION = "0.13.9"
 REFRESH = ".ci/lock"
 #: The dependencies whose declared floors CI installs: the core ones, and redis.
 FLOORED = ("aiohttp", "attrs", "cattrs", "backoff", "yarl", "msgspec", "redis")
-#: lock file -> (Python version, extra, floors held)
+#: lock file -> (Python version, extras, floors held)
 LOCKS = {
-    "requirements-3.11.txt": ("3.11", "dev", False),
-    "requirements-3.10.txt": ("3.10", "test", False),
-    "floors-3.10.txt": ("3.10", "test", True),
+    "requirements-3.11.txt": ("3.11", ("dev",), False),
+    "requirements-3.10.txt": ("3.10", ("test",), False),
+    "floors-3.10.txt": ("3.10", ("test",), True),
+    "workers-3.11.txt": ("3.11", ("dev", "workers"), False),
 }
 DIGEST_LINE = "# inputs-sha256: "
 
@@ -108,7 +111,7 @@ def _pins(lock: str) -> dict[str, str]:
 
 
 def write() -> None:
-    """Compile the three locks from pyproject.toml (needs uv on PATH)."""
+    """Compile the locks from pyproject.toml (needs uv on PATH)."""
     floors = declared_floors()
     common = ("--universal", "--no-header", "--quiet")
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,13 +136,14 @@ def write() -> None:
         ]
         if wrong:
             sys.exit("declared floors that cannot be installed; raise them:\n" + "\n".join(wrong))
-        for name, (python, extra, hold) in LOCKS.items():
+        for name, (python, extras, hold) in LOCKS.items():
             body = _uv(
                 "pip", "compile", *common, "--python-version", python, "pyproject.toml",
-                "--extra", extra, str(tools), *(["--constraint", str(held)] if hold else []),
+                *(arg for extra in extras for arg in ("--extra", extra)), str(tools),
+                *(["--constraint", str(held)] if hold else []),
             )  # fmt: skip
             body = body.replace(tmp + "/", "")
-            what = f".[{extra}] on Python {python}"
+            what = f".[{','.join(extras)}] on Python {python}"
             if hold:
                 what += ", core and redis at their floors"
             head = (

@@ -16,8 +16,10 @@ The safe pattern for an import that may crash and be re-run::
 
 Errors stay per row, except those no row can get past (see :func:`stops_job`): a wrong key
 (401), no permission (403), the day quota spent, a shared limiter failing closed, or a journal
-that cannot be written. Those stop the batch at once, after at most ``concurrency`` requests;
-the rows not yet decided are not journaled, so a re-run once the cause is fixed creates them.
+that cannot be written. Those stop the batch at once, after at most ``concurrency`` requests:
+no new row starts, the rows already on the wire end and are journaled (the server answered
+them: they are never sent again), and the rows not yet decided are not journaled, so a re-run
+once the cause is fixed creates them.
 """
 
 from __future__ import annotations
@@ -386,6 +388,11 @@ class _Batch:
         return result
 
 
+def _reraise(exc: BaseException | None) -> None:
+    if exc is not None:
+        raise exc
+
+
 async def _finish(write: Coroutine[Any, Any, None]) -> None:
     """Run ``write`` to its end even when cancelled: once the server made a session, a Ctrl-C
     must not skip its entry (the cancellation is raised once the write is done)."""
@@ -440,12 +447,14 @@ async def _iter_create(
             if item is None:
                 running -= 1
                 continue
-            if isinstance(item, _Failed):
-                raise item.exc
-            tally.yielded.add(item)
-            if on_progress is not None:
-                on_progress(tally.progress(item))
-            yield item
+            # After a _Failed no new row starts (the workers see batch.stopped), but the rows
+            # in flight end and are journaled: a request the server answered is never re-sent.
+            if not isinstance(item, _Failed):
+                tally.yielded.add(item)
+                if on_progress is not None:
+                    on_progress(tally.progress(item))
+                yield item
+        _reraise(batch.stopped)
     finally:
         for task in [*workers, getter]:
             if task is not None:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = [
+    "DEFAULT_MAX_HOLD",
     "DEFAULT_REDIS_TIMEOUT",
     "RateLimiterUnavailableError",
     "RedisRateLimiter",
@@ -60,6 +61,9 @@ __all__ = [
 
 #: Seconds one Redis round trip may take before it counts as an outage.
 DEFAULT_REDIS_TIMEOUT = 1.0
+#: Seconds a held slot outlives its period when its process dies mid-request: the client's
+#: default attempt ``timeout``, the longest an attempt may wait for its answer.
+DEFAULT_MAX_HOLD = 30.0
 
 logger = logging.getLogger("aioprintora.ratelimit")
 
@@ -185,7 +189,11 @@ class RedisRateLimiter:
         wall_clock: unix seconds, used only to read header times.
         sleep: how to wait (``asyncio.sleep``).
         max_hold: seconds a slot taken by :meth:`hold` may stay held beyond one period before
-            it frees itself (a process that dies mid-request does not block the key for good).
+            it frees itself, so a process killed mid-request costs the others its slots for
+            one period plus this, not for good. The default is the client's default attempt
+            ``timeout``: no answer can come later, and the server counts a request for one
+            period from its arrival at the latest. Give the ``timeout`` of your client if
+            it is longer.
         redis_timeout: seconds one Redis round trip may take before it counts as an outage,
             whatever the ``Redis`` client was configured with.
     """
@@ -199,7 +207,7 @@ class RedisRateLimiter:
         on_error: Literal["closed", "open"] = "closed",
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        max_hold: float = 120.0,
+        max_hold: float = DEFAULT_MAX_HOLD,
         redis_timeout: float = DEFAULT_REDIS_TIMEOUT,
     ) -> None:
         if redis_timeout <= 0:

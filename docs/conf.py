@@ -33,6 +33,7 @@ PUBLIC_MODULES = (
     "aioprintora.hooks",
     "aioprintora.response",
     "aioprintora.otel",
+    "aioprintora.workers",
 )
 
 project = "aioprintora"

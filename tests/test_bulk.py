@@ -310,3 +310,54 @@ async def test_progress_has_an_eta_and_heartbeats_while_the_limiter_waits(
     # 12 rows at 5 per second: after the first burst the limiter knows about 1 s remains.
     assert first.eta is not None and 0.8 <= first.eta <= 2.5
     assert calls[-1].eta == 0.0 and calls[-1].created == 12
+
+
+async def test_a_stopping_error_lets_the_rows_in_flight_end_and_be_journaled(
+    tmp_path: Path,
+) -> None:
+    # Three rows are on the wire when the fourth meets a 429 whose wait is far beyond
+    # max_server_wait (a spent day: the import must stop). The server makes those three: their
+    # answers must be journaled, or the next run sends them again.
+    from aioprintora import RateLimitError
+    from aioprintora.retry import RetryPolicy
+
+    journal = tmp_path / "journal.sqlite"
+    rows = [
+        SessionRequest(
+            ref=f"row-{i}",
+            image_url="https://cdn.example.com/1.png",
+            success_url="https://shop.example.com/ok",
+            failed_url="https://shop.example.com/no",
+        )
+        for i in range(6)
+    ]
+    made = []
+
+    async def run(client: PrintoraClient) -> None:
+        async for result in client.sessions.iter_create_many(
+            rows, concurrency=4, journal=str(journal)
+        ):
+            made.append(result)
+
+    async with Sandbox(rate_limits=None) as sb:
+        sb.fail_next(3, "delay:0.5", method="POST")
+        sb.fail_next(1, "429:600", method="POST")
+        retry = RetryPolicy(max_server_wait=5.0)
+        async with PrintoraClient(
+            sb.api_key, base_url=sb.base_url, rate_limit=None, retry=retry
+        ) as client:
+            with pytest.raises(RateLimitError):
+                await run(client)
+        sessions = len(sb.partner().state.sessions)
+    store = SQLiteStore(journal, "session-import")
+    try:
+        entries = await Journal(store).lookup([r.ref for r in rows if r.ref])
+    finally:
+        store.close()
+    assert sessions == 3
+    assert [r.ok for r in made] == [True] * 3
+    assert sorted(ref for ref, e in entries.items() if e.session is not None) == [
+        "row-0",
+        "row-1",
+        "row-2",
+    ]

@@ -9,10 +9,12 @@ import click
 
 from . import errors
 from ._files import forget
+from .jobs import jobs
 from .local import demo, sandbox
 from .orders import orders
 from .sessions import sessions
 from .webhooks import webhooks
+from .worker import worker
 
 __all__ = ["cli", "run"]
 
@@ -44,7 +46,7 @@ def cli(debug: bool) -> None:
     errors.set_debug(debug)
 
 
-for group in (sessions, orders, webhooks, sandbox, demo):
+for group in (sessions, orders, webhooks, jobs, worker, sandbox, demo):
     cli.add_command(group)
 
 

@@ -123,9 +123,22 @@ def get(api: Api, session_id: str) -> None:
 @click.argument("file", type=FilePath("input", exists=True))
 @click.option(
     "--journal",
-    required=True,
     type=FilePath("database"),
     help="SQLite file recording ref -> session: a re-run skips what was made.",
+)
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Hand the rows to the workers (aioprintora worker) through $PRINTORA_REDIS_URL; "
+    "prints the import's id.",
+)
+@click.option("--wait", is_flag=True, help="With --queue: follow the import to its end.")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 10_000),
+    default=100,
+    show_default=True,
+    help="With --queue: rows per job.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option(
@@ -135,7 +148,14 @@ def get(api: Api, session_id: str) -> None:
     help="Per-row results as JSON Lines: ref, session_id, redirect_url or error.",
 )
 @api_options
-def import_(api: Api, file: Path, journal: Path, concurrency: int, out_path: Path | None) -> None:
+def import_(
+    api: Api,
+    file: Path,
+    journal: Path | None,
+    concurrency: int,
+    out_path: Path | None,
+    **queued: bool | int,
+) -> None:
     """Create a session per row of a CSV (header row) or JSON Lines file, exactly once.
 
     Columns: ref, image_url, creator_id, merch_id, variant_id, quantity, success_url,
@@ -145,15 +165,30 @@ def import_(api: Api, file: Path, journal: Path, concurrency: int, out_path: Pat
     same command, and no row is created twice. Rows that failed are tried again.
 
     \b
+    With --queue the rows go to the workers (see docs/jobs.md), in chunks whose ids come from
+    the file's content: queuing the same file twice adds nothing.
+
+    \b
     Example:
       aioprintora sessions import carts.csv --journal carts.sqlite --out results.jsonl
+      aioprintora sessions import carts.csv --queue --wait
     """
     from ._import import check_file, run_import
 
+    if queued["queue"] == (journal is not None):
+        raise click.UsageError("give --journal (import here) or --queue (import on the workers)")
     try:
         total = check_file(file)
     except ValueError as exc:
         raise BadInputError(f"{file}: {exc}") from None
+    if queued["queue"]:
+        from .jobs import enqueue_file
+
+        enqueue_file(
+            api.output, file, wait=bool(queued["wait"]), chunk_size=int(queued["chunk_size"])
+        )
+        return
+    assert journal is not None
 
     async def work(client: PrintoraClient) -> int:
         return await run_import(

@@ -277,3 +277,20 @@ async def test_four_processes_share_the_windows(redis_url: str, key: str) -> Non
     first = arrivals[0]
     in_run = [t for t in arrivals if t < first + 4.4]
     assert len(in_run) >= 0.9 * 60  # bursts at 0, 2 and 4 s: 60 is the most a client may send
+
+
+async def test_a_slot_held_by_a_dead_process_frees_within_the_request_timeout(
+    redis: Redis, key: str
+) -> None:
+    # A process killed mid-request never releases its slot: it must stop counting one period
+    # after the latest moment its request could have reached the server (the client's default
+    # 30 s attempt timeout), not period + 120 s.
+    timeout = 30.0  # PrintoraClient's default attempt timeout
+    limiter = RedisRateLimiter(redis, key=key, windows=[Window(5, 60.0)])
+    member = await limiter.hold()  # and never released: the process "dies" here
+    seconds, micros = await redis.time()
+    now = seconds + micros / 1_000_000
+    frees_at = await redis.zscore(window_key(limiter), member)
+    assert frees_at is not None
+    assert frees_at / 1_000_000 - now <= 60.0 + timeout + 1.0
+    await limiter.aclose()

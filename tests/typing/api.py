@@ -69,6 +69,7 @@ from aioprintora.webhooks import (
     webhook_handler,
 )
 from aioprintora.webhooks.fastapi_receiver import fastapi_router, verified_event, webhook_router
+from aioprintora.workers import ImportStatus, enqueue_import, import_status, worker_settings
 
 SHOP = "https://shop.example.com"
 
@@ -422,3 +423,17 @@ async def raw_responses() -> None:
         except APIError as err:
             rid: str | None = err.request_id
             print(rid)
+
+
+async def queued_import(requests: list[SessionRequest]) -> None:
+    url = "redis://127.0.0.1:6379/0"
+    import_id: str = await enqueue_import(url, requests, chunk_size=50)
+    status: ImportStatus = await import_status(url, import_id)
+    finished: bool = status.finished and status.ok
+    failed: tuple[tuple[str, str], ...] = status.errors
+
+    async def upsert(order: Order) -> None:
+        print(order.id, finished, failed)
+
+    settings: dict[str, object] = worker_settings(redis_url=url, order_handler=upsert)
+    print(settings)
