@@ -61,7 +61,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -94,6 +94,7 @@ _EVENT_STATUS = {
 #: How long a webhook-fed state remembers terminal orders across full runs: longer than
 #: Printora's ~4.5 h of retries, with room for resends (as the webhook dedup stores do).
 _REMEMBER = timedelta(days=3)
+_BEFORE_ALL = datetime.min.replace(tzinfo=timezone.utc)
 
 
 class WebhookLogOrderError(PaginationError):
@@ -372,7 +373,8 @@ class OrderSync:
         async with aclosing(self._run(judge)) as orders:
             async for order in orders:
                 yield order
-        judge.new.mark = mark or judge.old.mark
+        # No log yet: the next run reads every entry there will be.
+        judge.new.mark = mark or LogMark(_BEFORE_ALL, frozenset())
 
     async def _hooked(
         self, judge: Judge, changes: dict[str, _Change]

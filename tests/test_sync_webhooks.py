@@ -1,0 +1,232 @@
+"""OrderSync(webhooks=True): records from a real receiver, reconciled with the sandbox's logs."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from aioprintora import PrintoraClient
+from aioprintora.sandbox import Sandbox
+from aioprintora.store import AccountMismatchError, SQLiteStore
+from aioprintora.sync import OrderSync, WebhookLogOrderError
+from aioprintora.webhooks import WebhookEvent, construct_event
+
+from ._loopback import serve
+from ._redis_server import redis_url  # noqa: F401
+from .conftest import FAST_RETRY
+
+NEXT = {"pending": "paid", "paid": "processing", "processing": "shipped", "shipped": "delivered"}
+Handler = Callable[[WebhookEvent, int], Awaitable[int]]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time() - 30 * 86_400
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.asynccontextmanager
+async def receiver(sb: Sandbox, handle: Handler) -> AsyncIterator[None]:
+    """A webhook endpoint on loopback: verifies, then ``handle(event, attempt)`` sets the status."""
+    attempts: dict[tuple[str, str], int] = {}
+
+    async def post(request: web.Request) -> web.Response:
+        event = construct_event(
+            await request.read(), request.headers.get("X-Printora-Signature"), sb.webhook_secret
+        )
+        n = attempts[event.dedup_key] = attempts.get(event.dedup_key, 0) + 1
+        return web.json_response({}, status=await handle(event, n))
+
+    app = web.Application()
+    app.router.add_post("/hook", post)
+    async with serve(app) as url:
+        sb.set_webhook_url(f"{url}/hook")
+        yield
+
+
+def oracle(sb: Sandbox) -> dict[str, str]:
+    return {o.id: o.status.value for o in sb.orders()}
+
+
+async def run(sync: OrderSync) -> list[tuple[str, str]]:
+    return [(o.id, str(o.status)) async for o in sync]
+
+
+async def test_a_webhook_fed_run_yields_records_and_reconciles_in_three_requests(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    state = tmp_path / "sync.sqlite"
+    async with (
+        Sandbox(rate_limits=None, clock=clock, webhook_time_scale=1e-5) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        await sb.seed_orders(300, ["delivered", "pending", "paid", "processing", "shipped"])
+        listener = OrderSync(api, state=state, webhooks=True)
+        lose: set[tuple[str | None, str]] = set()
+
+        async def handle(event: WebhookEvent, attempt: int) -> int:
+            if (event.order_id, str(event.event_type)) in lose:
+                return 500  # every attempt fails: Printora gives up, the log says "failed"
+            await listener.record(event)
+            return 200
+
+        await stack.enter_async_context(receiver(sb, handle))
+        first = OrderSync(api, state=state, webhooks=True)
+        assert len(await run(first)) == 300 and first.full_run
+        assert ("webhook-logs", 1) in first.listings  # the mark, read before the walk
+
+        clock.now += 60
+        fresh = await sb.seed_orders(5, ["pending"], webhooks=True)
+        flight = [o for o in sb.orders() if o.status.value in NEXT and o not in fresh]
+        for order in flight[:20]:
+            await sb.advance_order(order.id, NEXT[order.status.value])
+        await sb.wait_for_deliveries(timeout=5)
+        second = OrderSync(api, state=state, webhooks=True)
+        got = await run(second)
+        want = oracle(sb)
+        assert sorted(got) == sorted((o.id, want[o.id]) for o in [*fresh, *flight[:20]])
+        assert second.recorded > 0 and not second.full_run
+        # One log page, the processing listing: nothing else.
+        assert second.requests == 2, second.listings
+        # Nothing changed: nothing yielded, and the records are gone from the state.
+        third = OrderSync(api, state=state, webhooks=True)
+        assert await run(third) == [] and third.recorded == 0
+        assert await SQLiteStore(state, "order-sync").scan("rec:") == {}
+
+        # Lost deliveries: a new order (its fields read from the head of the listing) and a
+        # known order's payment (its fields from what the state kept of it).
+        clock.now += 60
+        payable = next(o for o in sb.orders() if o.status.value == "pending")
+        lose.add((payable.id, "order.paid"))
+        await sb.advance_order(payable.id, "paid")
+        (lost_new,) = await sb.seed_orders(1, ["pending"], webhooks=True)
+        lose.add((lost_new.id, "order.created"))  # before its delivery task first runs
+        await sb.wait_for_deliveries(timeout=5)
+        assert {log.status.value for log in sb.webhook_logs()[:2]} == {"failed"}
+        fourth = OrderSync(api, state=state, webhooks=True)
+        got_orders = {o.id: o async for o in fourth}
+        assert {k: str(o.status) for k, o in got_orders.items()} == {
+            lost_new.id: "pending",
+            payable.id: "paid",
+        }
+        assert got_orders[payable.id].total_amount is not None  # from the kept row
+        assert got_orders[lost_new.id].order_number == lost_new.order_number  # from the listing
+        assert [name for name, _ in fourth.listings] == ["webhook-logs", "processing", "all"]
+        assert fourth.requests == 3
+
+
+async def test_logs_not_newest_first_stop_the_run_before_any_commit(tmp_path: Path) -> None:
+    entries = [
+        {
+            "id": f"log-{i}",
+            "eventType": "order.paid",
+            "status": "sent",
+            "orderId": f"o{i}",
+            "createdAt": f"2026-12-0{i}T10:00:00Z",
+        }
+        for i in (1, 2)
+    ]  # oldest first
+
+    async def logs(request: web.Request) -> web.Response:
+        page = {"total": 2, "limit": 100, "offset": 0, "hasMore": False}
+        return web.json_response({"success": True, "data": {"logs": entries, "pagination": page}})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/partners/webhook-logs", logs)
+    state = tmp_path / "sync.sqlite"
+    async with (
+        serve(app) as url,
+        PrintoraClient("sk_test_x", base_url=url, rate_limit=None, retry=FAST_RETRY) as api,
+    ):
+        sync = OrderSync(api, state=state, webhooks=True)
+        with pytest.raises(WebhookLogOrderError, match="newest first") as caught:
+            await run(sync)
+        assert "log-2" in str(caught.value) and not sync.complete
+    assert await SQLiteStore(state, "order-sync").get_many(["state"]) == {}
+
+
+async def _recorded_during_a_run_is_kept(where: object, sb: Sandbox, api: PrintoraClient) -> None:
+    """The listener records while the cron's run is between yields and then commits."""
+    sync = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    assert len(await run(sync)) == 20
+    listener = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    moved = [o for o in sb.orders() if o.status.value == "pending"][:2]
+    await sb.advance_order(moved[0].id, "paid")
+    await listener.record(_event(sb, moved[0].id, "order.paid"))
+    cron = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    got = []
+    async for order in cron:
+        got.append(order.id)
+        # Another writer, meanwhile: the run's commit must not overwrite this record.
+        await sb.advance_order(moved[1].id, "paid")
+        await listener.record(_event(sb, moved[1].id, "order.paid"))
+    assert got == [moved[0].id] and cron.complete
+    nxt = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    assert await run(nxt) == [(moved[1].id, "paid")]
+    await listener.aclose()
+
+
+def _event(sb: Sandbox, order_id: str, event: str) -> WebhookEvent:
+    from aioprintora.models import EventType
+    from aioprintora.sandbox.payloads import build_payload
+    from aioprintora.webhooks import parse_event
+
+    _, order = sb.world.find_order(order_id)
+    return parse_event(build_payload(order, EventType(event), sb.world.clock(), "example"))
+
+
+async def test_an_event_recorded_during_a_run_survives_its_commit_sqlite(tmp_path: Path) -> None:
+    async with (
+        Sandbox(rate_limits=None) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+    ):
+        await sb.seed_orders(20, ["pending"])
+        await _recorded_during_a_run_is_kept(tmp_path / "s.sqlite", sb, api)
+
+
+@pytest.mark.redis
+async def test_an_event_recorded_during_a_run_survives_its_commit_redis(
+    redis_url: str,  # noqa: F811
+) -> None:
+    import redis.asyncio as aioredis
+
+    from aioprintora.store_redis import RedisStore
+
+    conn = aioredis.from_url(redis_url)
+    async with (
+        Sandbox(rate_limits=None) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+    ):
+        await sb.seed_orders(20, ["pending"])
+        name = f"aioprintora-test:{uuid.uuid4()}"
+        try:
+            await _recorded_during_a_run_is_kept(RedisStore(conn, name), sb, api)
+        finally:
+            await conn.delete(name)
+            await conn.aclose()
+
+
+async def test_record_refuses_a_state_of_another_account(tmp_path: Path) -> None:
+    state = tmp_path / "s.sqlite"
+    async with Sandbox(rate_limits=None) as sb:
+        other = sb.add_partner()
+        await sb.seed_orders(3, ["pending"])
+        async with PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None) as api:
+            assert len(await run(OrderSync(api, state=state, webhooks=True))) == 3
+            event = _event(sb, sb.orders()[0].id, "order.paid")
+        async with PrintoraClient(other.api_key, base_url=sb.base_url, rate_limit=None) as api:
+            theirs = OrderSync(api, state=state, webhooks=True)
+            with pytest.raises(AccountMismatchError, match="full=True"):
+                await theirs.record(event)
+            await theirs.aclose()
+        assert await SQLiteStore(state, "order-sync").scan("rec:") == {}
