@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
 from aioprintora.sandbox import Sandbox
@@ -230,3 +232,114 @@ async def test_record_refuses_a_state_of_another_account(tmp_path: Path) -> None
                 await theirs.record(event)
             await theirs.aclose()
         assert await SQLiteStore(state, "order-sync").scan("rec:") == {}
+
+
+FATES = ("ok", "lose", "crash", "crash_after", "drop", "dup")
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=12,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    script=st.lists(
+        st.tuples(
+            st.integers(0, 3),  # new orders (checkouts, each with its order.created) before the run
+            st.lists(
+                st.tuples(st.integers(0, 10_000), st.sampled_from(["next", "end", "cancel"])),
+                max_size=6,
+            ),
+            st.booleans(),  # wait for deliveries first (else some are delayed past the run)
+            st.integers(0, 2),  # changes during the run after this many yields (0: none)
+            st.booleans(),  # cut the run short
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    fates=st.lists(st.sampled_from(FATES), min_size=1, max_size=10),
+)
+async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, fates) -> None:  # type: ignore[no-untyped-def]
+    """Deliveries lost, failing then retried (reordered, delayed past a run), duplicated, or
+    crashing the receiver before or after ``record`` returns: after every complete run, each
+    order not changed during it has, as last yielded, the status a full walk shows."""
+    clock = Clock()
+    state = tmp_path_factory.mktemp("sync") / "state.sqlite"
+    async with (
+        Sandbox(rate_limits=None, clock=clock, webhook_time_scale=1e-5) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        listener = OrderSync(api, state=state, webhooks=True)
+        stack.push_async_callback(listener.aclose)
+        fate_of: dict[tuple[str, str], str] = {}
+
+        async def handle(event: WebhookEvent, attempt: int) -> int:
+            fate = fate_of.setdefault(event.dedup_key, fates[len(fate_of) % len(fates)])
+            if fate == "lose" or (fate == "crash" and attempt == 1):
+                return 500  # the receiver died before record returned
+            if fate == "drop":
+                return 200  # answered, never recorded: only the logs can tell
+            await listener.record(event)
+            if fate == "dup":
+                await listener.record(event)
+            return 500 if fate == "crash_after" and attempt == 1 else 200
+
+        await stack.enter_async_context(receiver(sb, handle))
+        await sb.seed_orders(30, ["pending", "paid", "processing", "shipped", "delivered"])
+        view = dict(await run(OrderSync(api, state=state, webhooks=True)))
+        assert view == oracle(sb)
+
+        async def move(pick: int, how: str) -> None:
+            flight = [o for o in sb.orders() if o.status.value in NEXT]
+            if not flight:
+                return
+            order = flight[pick % len(flight)]
+            status = order.status.value
+            if how == "cancel" and status != "shipped":
+                target = "cancelled"
+            elif how == "end":
+                target = "delivered"
+            else:
+                target = NEXT[status]
+            clock.now += 1
+            await sb.advance_order(order.id, target)
+
+        for new, moves, wait, during, cut in [*script, (0, [], True, 0, False)]:
+            clock.now += 600
+            if new:
+                await sb.seed_orders(new, ["pending"], webhooks=True)
+            for pick, how in moves:
+                await move(pick, how)
+            if wait:
+                await sb.wait_for_deliveries(timeout=10)
+            before = oracle(sb)
+            sync = OrderSync(api, state=state, webhooks=True)
+            got: list[tuple[str, str]] = []
+            async for order in sync:
+                got.append((order.id, str(order.status)))
+                if len(got) == during:
+                    clock.now += 1
+                    await sb.seed_orders(1, ["pending"], webhooks=True)
+                    await move(len(got) * 31, "next")
+                if cut:
+                    break
+            await sync.aclose()
+            if cut and got:
+                assert not sync.complete
+                continue
+            assert sync.complete and not sync.full_run
+            ids = [k for k, _ in got]
+            assert len(ids) == len(set(ids)), "an order yielded twice in one run"
+            again = [(k, s) for k, s in got if view.get(k) == s]
+            assert not again, f"yielded with a status an earlier run already yielded: {again}"
+            view.update(got)
+            after = oracle(sb)
+            stale = {k: (view.get(k), v) for k, v in before.items() if after[k] == v != view.get(k)}
+            assert not stale, stale
+        await sb.wait_for_deliveries(timeout=10)
+        final = OrderSync(api, state=state, webhooks=True)
+        view.update(await run(final))
+        assert view == oracle(sb)
