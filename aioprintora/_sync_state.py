@@ -117,6 +117,11 @@ class SyncState:
         )
 
 
+def slim(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the state keeps it: without what ``Tracked`` and the key already hold."""
+    return {k: v for k, v in row.items() if k not in ("id", "status", "updatedAt", "createdAt")}
+
+
 def _tracked_out(t: Tracked) -> list[Any]:
     out: list[Any] = [t.status, t.stamp, t.created_at]
     return out if t.row is None else [*out, t.row]
@@ -149,7 +154,8 @@ class Judge:
     ) -> None:
         self.old, self.full, self.overlap = old, full, overlap
         #: Webhook-fed: how long terminal orders are remembered even across full runs, so a
-        #: late duplicate delivery of their last event is known (None: until the next full run).
+        #: late duplicate delivery of their last event is known (None: until the next full
+        #: run); set, in-flight orders also keep their row.
         self.remember = remember
         self.new = SyncState(
             hwm=old.hwm,
@@ -201,7 +207,7 @@ class Judge:
             if yielded and (not self.full or self.remember is not None):
                 self.new.terminal[order.id] = _iso(stamp)
         else:
-            row = order.to_dict(wire=True)
+            row = slim(order.to_dict(wire=True)) if self.remember is not None else None
             self.new.inflight[order.id] = Tracked(status, _iso(stamp), _iso(created), row)
         if created is not None:
             if self.new.hwm is None or created > self.new.hwm:
@@ -233,7 +239,7 @@ class Judge:
             self.new.terminal[order.id] = stamp
         else:
             created = _iso(order.created_at)
-            self.new.inflight[order.id] = Tracked(status, stamp, created, row)
+            self.new.inflight[order.id] = Tracked(status, stamp, created, slim(row))
         return True
 
     def finish(self, pending_max_age: timedelta) -> SyncState:

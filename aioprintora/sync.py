@@ -415,8 +415,7 @@ class OrderSync:
         for order_id, change in changes.items():
             if judge.knows(order_id, change.status):
                 continue
-            tracked = old.inflight.get(order_id)
-            row = _order_row(order_id, change, None if tracked is None else tracked.row)
+            row = _order_row(order_id, change, old.inflight.get(order_id))
             order = structure(row, Order)
             if judge.take_change(order, row):
                 if order.created_at is not None and (
@@ -560,11 +559,14 @@ def _merge(changes: dict[str, _Change], order_id: str, change: _Change) -> None:
         changes[order_id] = change
 
 
-def _order_row(order_id: str, change: _Change, kept: dict[str, Any] | None) -> dict[str, Any]:
+def _order_row(order_id: str, change: _Change, kept: Tracked | None) -> dict[str, Any]:
     """The order to yield: the kept row, overlaid by the change's fields, status and time."""
+    tracked_created = None if kept is None else kept.created_at
     if change.listed and change.row is not None:
         return change.row
-    row = dict(kept or {})
+    row = dict((kept and kept.row) or {})
+    if tracked_created is not None:
+        row["createdAt"] = tracked_created
     row.update(change.row or {})
     row["id"], row["status"] = order_id, change.status
     if change.at is not None:
