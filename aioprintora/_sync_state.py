@@ -180,6 +180,18 @@ class Judge:
         old, created = self.old, order.created_at
         status, stamp = str(order.status), _iso(stamp_of(order))
         tracked = old.inflight.get(order.id)
+        if self.remember is not None and (tracked is not None or order.id in old.terminal):
+            # Webhook-fed: the state may hold an event's time, which is at or after the
+            # listing's updatedAt for the same change; only a later stamp is a new change.
+            known, at = (
+                (tracked.status, tracked.stamp)
+                if tracked is not None
+                else (status, old.terminal[order.id])
+            )
+            if RANK.get(status, 99) != RANK.get(known, 99):
+                return RANK.get(status, 99) > RANK.get(known, 99)
+            last = stamp_of(order)
+            return at is None or last is None or last > structure(at, datetime)
         if tracked is not None:
             return (tracked.status, tracked.stamp) != (status, stamp)
         if order.id in old.terminal:

@@ -52,6 +52,15 @@ run, which yields every order changed since the previous full run (run one night
 The state holds in-flight orders, the overlap window's ids and the terminal orders yielded since
 the last full run, never the history.
 
+**Webhook-fed** (``webhooks=True``): a receiver calls ``await sync.record(event)`` for each
+verified delivery (durable when it returns; one key per order and status, so a listener and the
+cron may share the state). A run then yields the recorded changes, reads the webhook logs newest
+first down to the previous run's mark (every delivery that did not reach ``record`` is yielded
+from its log entry and the row the state kept), and the listings of
+:data:`NO_EVENT_STATUSES`; the first run, and a ``full=True`` one, walk the listing as above.
+Each order is yielded once, when it is further on in its lifecycle than the state knew. The
+commit writes the state and deletes the records the run read, in one transaction.
+
 Without ``state``, ``OrderSync(client, since=...)`` is the older form: a whole walk keeping the
 orders whose ``updatedAt`` is newer than ``since``; :attr:`OrderSync.checkpoint` is the next one.
 """

@@ -255,6 +255,7 @@ FATES = ("ok", "lose", "crash", "crash_after", "drop", "dup")
             st.booleans(),  # wait for deliveries first (else some are delayed past the run)
             st.integers(0, 2),  # changes during the run after this many yields (0: none)
             st.booleans(),  # cut the run short
+            st.booleans(),  # a full run (the weekly safety net)
         ),
         min_size=2,
         max_size=4,
@@ -307,7 +308,7 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
             clock.now += 1
             await sb.advance_order(order.id, target)
 
-        for new, moves, wait, during, cut in [*script, (0, [], True, 0, False)]:
+        for new, moves, wait, during, cut, full in [*script, (0, [], True, 0, False, False)]:
             clock.now += 600
             if new:
                 await sb.seed_orders(new, ["pending"], webhooks=True)
@@ -316,7 +317,7 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
             if wait:
                 await sb.wait_for_deliveries(timeout=10)
             before = oracle(sb)
-            sync = OrderSync(api, state=state, webhooks=True)
+            sync = OrderSync(api, state=state, webhooks=True, full=full)
             got: list[tuple[str, str]] = []
             async for order in sync:
                 got.append((order.id, str(order.status)))
@@ -330,7 +331,7 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
             if cut and got:
                 assert not sync.complete
                 continue
-            assert sync.complete and not sync.full_run
+            assert sync.complete and sync.full_run == full
             ids = [k for k, _ in got]
             assert len(ids) == len(set(ids)), "an order yielded twice in one run"
             again = [(k, s) for k, s in got if view.get(k) == s]
