@@ -336,7 +336,9 @@ class OrderSync:
             check_account(old.account, account, "sync state", _REMEDY)
             # The records this run takes; one arriving later stays for the next run.
             records = await _record_store(store).scan(_RECORD) if self.webhooks else {}
-            remember = _REMEMBER if self.webhooks else None
+            # A state a webhook-fed run wrote holds events' times: compared as such, whatever
+            # mode this run is in.
+            remember = _REMEMBER if self.webhooks or old.mark is not None else None
             judge = Judge(
                 old, full=self.full or old.hwm is None, overlap=self.overlap, remember=remember
             )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
@@ -21,18 +20,10 @@ from aioprintora.webhooks import WebhookEvent, construct_event
 
 from ._loopback import serve
 from ._redis_server import redis_url  # noqa: F401
+from ._sync_moves import NEXT, Clock, move, moves, sandbox_settings
 from .conftest import FAST_RETRY
 
-NEXT = {"pending": "paid", "paid": "processing", "processing": "shipped", "shipped": "delivered"}
 Handler = Callable[[WebhookEvent, int], Awaitable[int]]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time() - 30 * 86_400
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @contextlib.asynccontextmanager
@@ -238,20 +229,12 @@ FATES = ("ok", "lose", "crash", "crash_after", "drop", "dup")
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=12,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@sandbox_settings(12)
 @given(
     script=st.lists(
         st.tuples(
             st.integers(0, 3),  # new orders (checkouts, each with its order.created) before the run
-            st.lists(
-                st.tuples(st.integers(0, 10_000), st.sampled_from(["next", "end", "cancel"])),
-                max_size=6,
-            ),
+            moves(6),
             st.booleans(),  # wait for deliveries first (else some are delayed past the run)
             st.integers(0, 2),  # changes during the run after this many yields (0: none)
             st.booleans(),  # cut the run short
@@ -293,27 +276,12 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
         view = dict(await run(OrderSync(api, state=state, webhooks=True)))
         assert view == oracle(sb)
 
-        async def move(pick: int, how: str) -> None:
-            flight = [o for o in sb.orders() if o.status.value in NEXT]
-            if not flight:
-                return
-            order = flight[pick % len(flight)]
-            status = order.status.value
-            if how == "cancel" and status != "shipped":
-                target = "cancelled"
-            elif how == "end":
-                target = "delivered"
-            else:
-                target = NEXT[status]
-            clock.now += 1
-            await sb.advance_order(order.id, target)
-
         for new, moves, wait, during, cut, full in [*script, (0, [], True, 0, False, False)]:
             clock.now += 600
             if new:
                 await sb.seed_orders(new, ["pending"], webhooks=True)
             for pick, how in moves:
-                await move(pick, how)
+                await move(sb, clock, pick, how)
             if wait:
                 await sb.wait_for_deliveries(timeout=10)
             before = oracle(sb)
@@ -324,7 +292,7 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
                 if len(got) == during:
                     clock.now += 1
                     await sb.seed_orders(1, ["pending"], webhooks=True)
-                    await move(len(got) * 31, "next")
+                    await move(sb, clock, len(got) * 31, "next")
                 if cut:
                     break
             await sync.aclose()
