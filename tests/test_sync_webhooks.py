@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import AccountMismatchError, SQLiteStore
+from aioprintora.store import AccountMismatchError, RecordStore, SQLiteStore, StoreLike
 from aioprintora.sync import OrderSync, WebhookLogOrderError
 from aioprintora.webhooks import WebhookEvent, construct_event
 
@@ -148,15 +148,17 @@ async def test_logs_not_newest_first_stop_the_run_before_any_commit(tmp_path: Pa
     assert await SQLiteStore(state, "order-sync").get_many(["state"]) == {}
 
 
-async def _recorded_during_a_run_is_kept(where: object, sb: Sandbox, api: PrintoraClient) -> None:
+async def _recorded_during_a_run_is_kept(
+    where: StoreLike, sb: Sandbox, api: PrintoraClient
+) -> None:
     """The listener records while the cron's run is between yields and then commits."""
-    sync = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    sync = OrderSync(api, state=where, webhooks=True)
     assert len(await run(sync)) == 20
-    listener = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    listener = OrderSync(api, state=where, webhooks=True)
     moved = [o for o in sb.orders() if o.status.value == "pending"][:2]
     await sb.advance_order(moved[0].id, "paid")
     await listener.record(_event(sb, moved[0].id, "order.paid"))
-    cron = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    cron = OrderSync(api, state=where, webhooks=True)
     got = []
     async for order in cron:
         got.append(order.id)
@@ -164,7 +166,7 @@ async def _recorded_during_a_run_is_kept(where: object, sb: Sandbox, api: Printo
         await sb.advance_order(moved[1].id, "paid")
         await listener.record(_event(sb, moved[1].id, "order.paid"))
     assert got == [moved[0].id] and cron.complete
-    nxt = OrderSync(api, state=where, webhooks=True)  # type: ignore[arg-type]
+    nxt = OrderSync(api, state=where, webhooks=True)
     assert await run(nxt) == [(moved[1].id, "paid")]
     await listener.aclose()
 
@@ -191,22 +193,29 @@ async def test_an_event_recorded_during_a_run_survives_its_commit_sqlite(tmp_pat
 async def test_an_event_recorded_during_a_run_survives_its_commit_redis(
     redis_url: str,  # noqa: F811
 ) -> None:
+    async with (
+        Sandbox(rate_limits=None) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+        redis_store(redis_url) as store,
+    ):
+        await sb.seed_orders(20, ["pending"])
+        await _recorded_during_a_run_is_kept(store, sb, api)
+
+
+@contextlib.asynccontextmanager
+async def redis_store(url: str) -> AsyncIterator[RecordStore]:
+    """A RedisStore in a hash of its own, deleted afterwards."""
     import redis.asyncio as aioredis
 
     from aioprintora.store_redis import RedisStore
 
-    conn = aioredis.from_url(redis_url)
-    async with (
-        Sandbox(rate_limits=None) as sb,
-        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
-    ):
-        await sb.seed_orders(20, ["pending"])
-        name = f"aioprintora-test:{uuid.uuid4()}"
-        try:
-            await _recorded_during_a_run_is_kept(RedisStore(conn, name), sb, api)
-        finally:
-            await conn.delete(name)
-            await conn.aclose()
+    conn = aioredis.from_url(url)
+    name = f"aioprintora-test:{uuid.uuid4()}"
+    try:
+        yield RedisStore(conn, name)
+    finally:
+        await conn.delete(name)
+        await conn.aclose()
 
 
 async def test_record_refuses_a_state_of_another_account(tmp_path: Path) -> None:
@@ -312,3 +321,28 @@ async def test_property_nothing_missed_nothing_twice(tmp_path_factory, script, f
         final = OrderSync(api, state=state, webhooks=True)
         view.update(await run(final))
         assert view == oracle(sb)
+
+
+async def _scan_and_update(store: RecordStore) -> None:
+    await store.put_many({"rec:a": b"1", "rec:b*": b"2", "rec;c": b"3", "re": b"4", "state": b"s"})
+    assert await store.scan("rec:") == {"rec:a": b"1", "rec:b*": b"2"}
+    assert await store.scan("rec:b*") == {"rec:b*": b"2"}  # a glob character is literal
+    await store.update({"state": b"t"}, ["rec:a", "rec:b*", "rec:never"])
+    assert await store.scan("rec") == {"rec;c": b"3"}
+    assert await store.get_many(["state", "re"]) == {"state": b"t", "re": b"4"}
+
+
+async def test_the_sqlite_store_scans_by_prefix_and_updates_in_one_write(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite", "sync")
+    assert isinstance(store, RecordStore)
+    await _scan_and_update(store)
+    await store.aclose()
+
+
+@pytest.mark.redis
+async def test_the_redis_store_scans_by_prefix_and_updates_in_one_write(
+    redis_url: str,  # noqa: F811
+) -> None:
+    async with redis_store(redis_url) as store:
+        assert isinstance(store, RecordStore)
+        await _scan_and_update(store)
