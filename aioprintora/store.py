@@ -195,7 +195,8 @@ class SQLiteStore:
             self._db = None
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_db"):  # a file that could not be opened left nothing to close
+            self.close()
 
 
 def open_store(where: StoreLike, namespace: str) -> tuple[Store, bool]:

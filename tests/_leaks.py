@@ -11,6 +11,7 @@ This wraps ``PrintoraClient.__init__`` and ``close`` to record, never the reques
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,6 +89,7 @@ def _no_leaked_connections(
     original_init: Callable[..., None] = PrintoraClient.__init__
     original_close = PrintoraClient.aclose
 
+    @functools.wraps(original_init)  # its signature stays the client's (docs tests read it)
     def init(self: PrintoraClient, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         recorder.clients.add(self)

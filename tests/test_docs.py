@@ -3,7 +3,8 @@
 A block is a complete program when it calls ``asyncio.run(`` or starts with ``# runnable``. Each
 one runs in its own process (warnings as errors) against a sandbox this test starts, as a
 fresh partner with 150 seeded orders: ``PRINTORA_API_KEY`` and ``PRINTORA_BASE_URL`` point at it,
-so examples written as ``PrintoraClient()`` talk to it. Blocks that start their own ``Sandbox``
+so examples written as ``PrintoraClient()`` talk to it, and ``PRINTORA_WEBHOOK_SECRET`` is that
+partner's webhook secret. Blocks that start their own ``Sandbox``
 ignore both. Any exception, non-zero exit or leaked-resource report fails the test.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -21,6 +23,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from aioprintora import PrintoraClient
+from aioprintora.resources.sessions import Sessions
 from aioprintora.sandbox import Sandbox
 
 ROOT = Path(__file__).parents[1]
@@ -92,6 +96,35 @@ def test_relative_links_resolve(source: Path, target: str) -> None:
 def test_the_docs_have_runnable_examples() -> None:
     files = {block.path.name for block in RUNNABLE}
     assert {"README.md", "client.md", "reliability.md", "pagination.md", "sandbox.md"} <= files
+    assert "fastapi.md" in files  # the whole FastAPI service runs against the sandbox
+
+
+def test_client_md_names_every_keyword_of_the_client() -> None:
+    text = (ROOT / "docs" / "client.md").read_text("utf-8")
+    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE)
+    keywords = list(inspect.signature(PrintoraClient.__init__).parameters)[1:]  # no self
+    assert sorted(listed) == sorted(keywords)
+    signature = section.split("`PrintoraClient(", 1)[1].split(")`", 1)[0]
+    assert re.findall(r"(\w+)=", signature) == keywords  # the one-line summary, in order
+
+
+@pytest.mark.parametrize("method", ["create_many", "iter_create_many"])
+def test_client_md_rows_name_every_keyword(method: str) -> None:
+    text = (ROOT / "docs" / "client.md").read_text("utf-8")
+    row = re.search(rf"^\| `{method}\((.*?)\)` \|", text, re.MULTILINE)
+    assert row is not None, method
+    shown = [p.split("=")[0] for p in row[1].split(", ") if p != "*"]
+    wanted = list(inspect.signature(getattr(Sessions, method)).parameters)[1:]
+    assert shown == wanted
+
+
+def test_the_fastapi_extra_installs_what_the_docs_run() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    names = {re.split(r"[<>=!~; ]", r)[0] for r in extras["optional-dependencies"]["fastapi"]}
+    assert names >= {"fastapi", "uvicorn"}
+    assert "uvicorn service:app" in (ROOT / "docs" / "fastapi.md").read_text("utf-8")
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.name for b in BLOCKS])
@@ -167,7 +200,11 @@ async def _run_all(blocks: list[Block], workdir: Path) -> dict[str, tuple[int, s
             keys[block.name] = partner.api_key
             cwd = workdir / f"example-{index}"
             cwd.mkdir()
-            env = {"PRINTORA_API_KEY": partner.api_key, "PRINTORA_BASE_URL": sb.base_url}
+            env = {
+                "PRINTORA_API_KEY": partner.api_key,
+                "PRINTORA_BASE_URL": sb.base_url,
+                "PRINTORA_WEBHOOK_SECRET": partner.webhook_secret,
+            }
             job = {"name": block.name, "code": block.code, "cwd": str(cwd), "env": env}
             jobs.append(json.dumps({**job, "timeout": RUN_TIMEOUT} | _outputs(cwd)))
         server = await asyncio.create_subprocess_exec(

@@ -1,5 +1,5 @@
-"""What every API command shares: ``--api-key``/``--base-url``/``--rate-limit``/``--json``, the
-client, and turning SDK errors into exit codes."""
+"""What every API command shares: ``--api-key``/``--base-url``/``--rate-limit``/``--json``, and
+the client (its retries shown on stderr as they happen)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import PrintoraError
-from . import errors
 from ._runtime import run_async
 from .output import Output
 
@@ -68,17 +66,23 @@ class Api:
     def client(self) -> PrintoraClient:
         """A new client (usage errors for a missing key or a bad URL or rate)."""
         from ..client import DEFAULT_RATE_LIMIT, PrintoraClient
+        from ._retries import RetryNotice
 
         if not self._api_key:
             raise click.UsageError("no API key: pass --api-key or set PRINTORA_API_KEY")
         try:
             windows = parse_rate_limit(self.rate_limit) if self.rate_limit else DEFAULT_RATE_LIMIT
-            return PrintoraClient(self._api_key, base_url=self.base_url, rate_limit=windows)
+            return PrintoraClient(
+                self._api_key,
+                base_url=self.base_url,
+                rate_limit=windows,
+                hooks=[RetryNotice(self.output)],
+            )
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 
     def run(self, work: Callable[[PrintoraClient], Awaitable[T]]) -> T | None:
-        """Run ``work(client)`` to the end; an SDK error exits 1 with the API's code and message.
+        """Run ``work(client)`` to the end (what it raises: see :func:`.errors.explain`).
 
         A ValueError is the SDK refusing an argument before sending anything: a usage error.
         """
@@ -90,9 +94,8 @@ class Api:
 
         try:
             return run_async(main)
-        except PrintoraError as exc:
-            self.output.error(errors.describe(exc))
-            raise click.exceptions.Exit(errors.API_ERROR) from None
+        except UnicodeError:
+            raise  # output or data, not an argument
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 

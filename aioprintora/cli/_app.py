@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import click
 
 from . import errors
+from ._files import forget
 from .local import demo, sandbox
 from .orders import orders
 from .sessions import sessions
@@ -20,12 +21,18 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="aioprintora", prog_name="aioprintora")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an error, print the traceback too; and the SDK's debug log (as PRINTORA_LOG=debug).",
+)
+def cli(debug: bool) -> None:
     """Operate a Printora Partner integration from the shell.
 
     Every API command takes --api-key and --base-url (default $PRINTORA_API_KEY and
-    $PRINTORA_BASE_URL) and --json for machine output. Exit codes: 0 ok, 1 API or network
-    error, 2 usage error, 130 Ctrl-C.
+    $PRINTORA_BASE_URL) and --json for machine output. Exit codes: 0 ok, 1 API, network or
+    file error, 2 usage error (a bad import file too), 130 Ctrl-C. Every error is one line
+    (--debug adds the traceback).
 
     \b
     Examples:
@@ -34,6 +41,7 @@ def cli() -> None:
       aioprintora webhooks listen --port 8000
       aioprintora sandbox --orders 100
     """
+    errors.set_debug(debug)
 
 
 for group in (sessions, orders, webhooks, sandbox, demo):
@@ -41,7 +49,14 @@ for group in (sessions, orders, webhooks, sandbox, demo):
 
 
 def run(argv: Sequence[str]) -> int:
-    """Run ``aioprintora`` with ``argv``; the exit status, never a traceback for expected errors."""
+    """Run ``aioprintora`` with ``argv``; the exit status, never a traceback (but with --debug)."""
+    forget()
+    errors.set_debug(False)
+    # A server string may hold a lone surrogate: shown escaped rather than crashing the print.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         code = cli.main(list(argv), prog_name="aioprintora", standalone_mode=False)
     except click.ClickException as exc:
@@ -53,4 +68,6 @@ def run(argv: Sequence[str]) -> int:
     except BrokenPipeError:  # ``aioprintora ... | head``
         sys.stderr.close()
         return errors.OK
+    except Exception as exc:
+        return errors.report(exc)
     return code if isinstance(code, int) else errors.OK

@@ -22,7 +22,8 @@ __all__ = ["RESULT_COLUMNS", "check_file", "result_row", "run_import"]
 RESULT_COLUMNS = ("ref", "session_id", "redirect_url", "error", "journaled")
 
 
-def _requests(path: Path) -> Iterator[SessionRequest]:
+def _numbered(path: Path) -> Iterator[tuple[int, SessionRequest]]:
+    """``(line, request)`` per row (the header is line 1), refusing a bad row (ValueError)."""
     for number, row in read_rows(path):
         try:
             request = session_request(row)
@@ -31,7 +32,11 @@ def _requests(path: Path) -> Iterator[SessionRequest]:
             build_session_body(**args)  # the SDK's own checks, before anything is sent
         except (TypeError, ValueError) as exc:
             raise ValueError(f"line {number}: {exc}") from None
-        yield request
+        yield number, request
+
+
+def _requests(path: Path) -> Iterator[SessionRequest]:
+    return (request for _, request in _numbered(path))
 
 
 def check_file(path: Path) -> int:
@@ -39,12 +44,15 @@ def check_file(path: Path) -> int:
 
     Nothing is kept but the refs, so a file of millions of rows is checked in little memory.
     """
-    refs: set[str] = set()
-    for count, request in enumerate(_requests(path), 1):
+    refs: dict[str, int] = {}
+    for number, request in _numbered(path):
         assert request.ref is not None
         if request.ref in refs:
-            raise ValueError(f"row {count}: ref {request.ref!r} appears twice")
-        refs.add(request.ref)
+            first = refs[request.ref]
+            raise ValueError(
+                f"line {number}: ref {request.ref!r} appears twice (first on line {first})"
+            )
+        refs[request.ref] = number
     if not refs:
         raise ValueError("no rows")
     return len(refs)

@@ -1,4 +1,10 @@
-"""Files in and out: import rows (CSV or JSON Lines) and an atomic, always-valid export writer."""
+"""Files in and out: import rows (CSV or JSON Lines) and an atomic, always-valid export writer.
+
+CSV cells are written safe to open in a spreadsheet (OWASP's CSV-injection guidance): a text
+cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``,
+so it is shown as text and never run as a formula. Plain numbers (``-5.00``) are left alone;
+``raw=True`` (``--raw``) writes every cell exactly as received.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -13,6 +20,7 @@ from typing import IO, Any
 
 from ..bulk import SessionRequest
 from ..models import UserData
+from .output import to_json
 
 __all__ = ["IMPORT_COLUMNS", "AtomicWriter", "read_rows", "session_request"]
 
@@ -32,6 +40,11 @@ IMPORT_COLUMNS = (
     "name",
 )
 _USER_DATA = ("email", "first_name", "last_name", "name")
+_REQUIRED = ("ref", "success_url", "failed_url")
+_FLOWS = ("image_url", "creator_id", "merch_id")
+#: What a spreadsheet may take for the start of a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def _blank(value: Any) -> Any:
@@ -80,8 +93,23 @@ def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> Sess
     )
 
 
+def check_header(columns: Sequence[str]) -> None:
+    """Refuse a CSV header with an unknown column or without a required one (ValueError)."""
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"line 1: unknown column(s) {', '.join(unknown)} (known: {', '.join(IMPORT_COLUMNS)})"
+        )
+    missing = [c for c in _REQUIRED if c not in columns]
+    if not any(c in columns for c in _FLOWS):
+        missing.append(" or ".join(_FLOWS))
+    if missing:
+        raise ValueError(f"line 1: no {', no '.join(missing)} column (required)")
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line, row)`` from a CSV file with a header row, or JSON Lines (``.jsonl``/``.ndjson``)."""
+    """``(line, row)`` from a CSV file with a header row (line 1), or JSON Lines
+    (``.jsonl``/``.ndjson``); a file that cannot be read raises ValueError naming the line."""
     with path.open(newline="", encoding="utf-8-sig") as file:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
             for number, line in enumerate(file, 1):
@@ -95,12 +123,16 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     yield number, row
             return
         reader = csv.DictReader(file)
-        if reader.fieldnames is None:
-            return
-        for row in reader:
-            if None in row:
-                raise ValueError(f"line {reader.line_num}: more cells than header columns")
-            yield reader.line_num, dict(row)
+        try:
+            if reader.fieldnames is None:
+                return
+            check_header(reader.fieldnames)
+            for row in reader:
+                if None in row:
+                    raise ValueError(f"line {reader.line_num}: more cells than header columns")
+                yield reader.line_num, dict(row)
+        except csv.Error as exc:  # a cell over csv's 128 KiB limit, a stray quote...
+            raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
 
 
 class AtomicWriter:
@@ -113,43 +145,71 @@ class AtomicWriter:
         path: the destination.
         fmt: ``csv`` or ``jsonl``.
         columns: the CSV header (and the keys kept per row).
+        raw: CSV cells exactly as received, without the spreadsheet guard.
     """
 
-    def __init__(self, path: Path, fmt: str, columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, fmt: str, columns: Sequence[str], *, raw: bool = False) -> None:
         self.path = path
         self.fmt = fmt
         self.columns = tuple(columns)
+        self.raw = raw
         self.count = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        self._failed = False
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:  # named after the file asked for, not the temporary one
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         self._tmp = Path(tmp)
-        self._file: IO[str] = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        # A lone surrogate from a server is written escaped rather than failing the export.
+        self._file: IO[str] = os.fdopen(
+            fd, "w", newline="", encoding="utf-8", errors="backslashreplace"
+        )
         self._csv = csv.DictWriter(self._file, self.columns) if fmt == "csv" else None
         if self._csv is not None:
             self._csv.writeheader()
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Append one row (JSON-ready values)."""
-        if self._csv is not None:
-            self._csv.writerow({k: _csv_cell(row.get(k)) for k in self.columns})
-        else:
-            self._file.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        try:
+            if self._csv is not None:
+                self._csv.writerow({k: _csv_cell(row.get(k), self.raw) for k in self.columns})
+            else:
+                self._file.write(to_json(row) + "\n")
+        except OSError:
+            self._failed = True  # a row may be cut short: never renamed over the destination
+            raise
         self.count += 1
 
     def commit(self) -> None:
-        """Flush to disk and rename over the destination."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self._tmp, self.path)
+        """Flush to disk and rename over the destination. After a failed write or flush (a full
+        disk) the destination is left as it was and the temporary file removed."""
+        if self._failed:
+            self.discard()
+            return
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         """Drop the temporary file; the destination is left as it was."""
-        self._file.close()
+        with contextlib.suppress(OSError):  # its buffer cannot be written: a full disk
+            self._file.close()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, raw: bool) -> Any:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+        value = json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return ""
+    if raw or not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value

@@ -3,13 +3,15 @@
 It is the SDK's own :class:`~aioprintora.webhooks.WebhookReceiver` behind a small aiohttp app:
 signatures are checked on the raw bytes, duplicates are answered without running again, and
 with ``--forward-to`` the raw verified delivery (body and signature) goes on to your app; the
-sender gets your app's failure as a 500, so it retries.
+sender gets your app's failure as a 500, so it retries, and the listener prints one line for it
+and goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,12 +35,22 @@ _CHUNK = 64 * 1024
 class _Delivery:
     """The request being handled, for the receiver's callback (which only gets the event)."""
 
-    __slots__ = ("body", "forwarded", "signature")
+    __slots__ = ("body", "failure", "forwarded", "signature")
 
     def __init__(self, body: bytes, signature: str | None) -> None:
         self.body = body
         self.signature = signature
         self.forwarded: int | None = None
+        self.failure: str | None = None
+
+
+class ForwardError(Exception):
+    """The app behind ``--forward-to`` failed a delivery (the sender gets a 500 and retries)."""
+
+
+def _quiet_forward_errors(record: logging.LogRecord) -> bool:
+    """Drop the receiver's traceback for a forwarding failure: the delivery line says it."""
+    return not (record.exc_info and isinstance(record.exc_info[1], ForwardError))
 
 
 _CURRENT: contextvars.ContextVar[_Delivery] = contextvars.ContextVar("delivery")
@@ -55,37 +67,43 @@ class _Listener:
     async def on_event(self, event: WebhookEvent) -> None:
         if self.forward_to is None or self.http is None:
             return
+        import aiohttp
+
         from ..webhooks import SIGNATURE_HEADER
 
         delivery = _CURRENT.get()
         headers = {"Content-Type": "application/json"}
         if delivery.signature is not None:
             headers[SIGNATURE_HEADER] = delivery.signature
-        async with self.http.post(self.forward_to, data=delivery.body, headers=headers) as response:
-            await response.read()
-            delivery.forwarded = response.status
-            if response.status >= 300:
-                raise RuntimeError(f"{self.forward_to} answered {response.status}")
+        try:
+            async with self.http.post(self.forward_to, data=delivery.body, headers=headers) as r:
+                await r.read()
+                delivery.forwarded = r.status
+        except (OSError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            delivery.failure = f"{self.forward_to}: {exc or type(exc).__name__}"
+            raise ForwardError(delivery.failure) from exc
+        if r.status >= 300:
+            delivery.failure = f"{self.forward_to} answered {r.status}"
+            raise ForwardError(delivery.failure)
 
     def show(
-        self,
-        status: int,
-        outcome: dict[str, str],
-        event: WebhookEvent | None,
-        forwarded: int | None,
+        self, status: int, outcome: dict[str, str], event: WebhookEvent | None, delivery: _Delivery
     ) -> None:
+        forwarded = delivery.forwarded
         if self.output.json_mode:
             record: dict[str, object] = {"status": status, "outcome": outcome}
             if event is not None:
                 record["event"] = dict(event.raw)
             if forwarded is not None:
                 record["forwarded"] = forwarded
+            if delivery.failure is not None:
+                record["forward_error"] = delivery.failure
             self.output.json_line(record)
             return
         when = datetime.now().strftime("%H:%M:%S")
         if event is None:
             reason = outcome.get("message") or outcome.get("error", "")
-            self.output.out.print(f"{when} rejected ({status}): {reason}", markup=False)
+            self.output.line(f"{when} rejected ({status}): {reason}")
             return
         kind = outcome.get("status") or outcome.get("error", "")
         data = event.data
@@ -93,9 +111,11 @@ class _Listener:
             f"{when} {event.event_type} session={event.session_id} order={data.order_id or '-'}"
             f" status={data.status or '-'} -> {kind} ({status})"
         )
-        if forwarded is not None:
+        if delivery.failure is not None:
+            line += f", forwarding failed: {delivery.failure}"
+        elif forwarded is not None:
             line += f", forwarded: {forwarded}"
-        self.output.out.print(line, markup=False)
+        self.output.line(line)
 
 
 async def _serve(
@@ -121,7 +141,7 @@ async def _serve(
             outcome = receiver.too_large()
         else:
             outcome = await receiver.process(delivery.body, delivery.signature)
-        listener.show(outcome.status_code, outcome.body, outcome.event, delivery.forwarded)
+        listener.show(outcome.status_code, outcome.body, outcome.event, delivery)
         return web.json_response(outcome.body, status=outcome.status_code)
 
     app = web.Application()
@@ -170,6 +190,8 @@ def listen(
     if not path.startswith("/"):
         raise click.UsageError("--path must start with /")
     output = Output(json_mode)
+    if not errors.debugging():
+        logging.getLogger("aioprintora.webhooks").addFilter(_quiet_forward_errors)
     try:
         run_async(
             lambda: _serve(

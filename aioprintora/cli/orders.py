@@ -11,6 +11,7 @@ import click
 
 from ..models import Order, OrderStatus
 from ._api import Api, api_options
+from ._files import FilePath
 from .output import jsonable, to_json
 
 if TYPE_CHECKING:
@@ -63,16 +64,24 @@ def list_(api: Api, status: str | None, limit: int, offset: int) -> None:
 @orders.command()
 @click.option("--status", type=_STATUS, help="Only orders in this status.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
+@click.option("-o", "--output", "path", type=FilePath("output"), required=True)
 @click.option(
-    "-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), required=True
+    "--raw",
+    is_flag=True,
+    help="CSV cells exactly as received: no leading ' before = + - @ tab or CR (not for "
+    "a spreadsheet).",
 )
 @api_options
-def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
+def export(api: Api, status: str | None, fmt: str, path: Path, raw: bool) -> None:
     """Every order (or every one in a status) to a CSV or JSON Lines file.
 
     Columns are the Order model's field names. The file is written beside its destination and
     renamed over it, so a re-run replaces it in one step; on Ctrl-C or an API error what was
     exported so far is kept, complete row by row.
+
+    CSV is safe to open in a spreadsheet: a text cell that begins with = + - @, a tab or a
+    carriage return gets a leading ' (OWASP's CSV-injection rule), so it is never run as a
+    formula. --raw turns that off.
 
     \b
     Example:
@@ -82,7 +91,7 @@ def export(api: Api, status: str | None, fmt: str, path: Path) -> None:
     from .progress import Meter
 
     async def work(client: PrintoraClient) -> int:
-        writer = AtomicWriter(path, fmt, ORDER_COLUMNS)
+        writer = AtomicWriter(path, fmt, ORDER_COLUMNS, raw=raw)
         meter = Meter(api.output, "exporting orders", client.limiter, per_request=_PAGE)
         complete = False
         try:
@@ -118,7 +127,7 @@ def _row(order: Order) -> dict[str, Any]:
     "--state",
     "state_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("database"),
     help="SQLite file with what the last complete run saw (created on the first run).",
 )
 @click.option(
@@ -126,7 +135,7 @@ def _row(order: Order) -> dict[str, Any]:
     "--output",
     "path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("output"),
     help="JSON Lines file the new and changed orders are appended to.",
 )
 @click.option("--status", type=_STATUS, help="Only append orders now in this status.")

@@ -1,9 +1,14 @@
-"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
+r"""Output: tables for people (colour only on a terminal, never with ``NO_COLOR``), JSON for
 machines.
 
 With ``--json`` a command prints one JSON document, or JSON Lines when it streams; everything
 meant for people only (progress, rate-limit waits, summaries of streams) goes to stderr, so
 stdout stays parseable.
+
+What a server sent is text, never markup or terminal codes: values reach rich as ``Text`` (no
+markup, no emoji codes), and control characters (C0, DEL, C1, bidirectional overrides) and
+lone surrogates are shown escaped (``\x1b``, ``\ud800``). JSON stays exact: those characters
+are written as JSON escapes (``\u009b``, ``\ud800``), which read back as the same string.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -19,10 +25,23 @@ from typing import Any
 
 import attrs
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-__all__ = ["Output", "jsonable", "to_json"]
+__all__ = ["Output", "jsonable", "printable", "to_json"]
+
+#: C0, DEL, C1, the bidirectional overrides and isolates (which reorder what the line shows),
+#: lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Left raw by ``json.dumps(ensure_ascii=False)``, though no terminal should see them.
+_JSON_ESCAPED = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters and lone surrogates as escapes."""
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) > 0xFF else f"\\x{ord(m[0]):02x}", text
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -48,9 +67,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _dumps(value: Any, indent: int | None = None) -> str:
+    text = json.dumps(
+        value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
+    )
+    # Only a string can hold these, and a JSON escape is exact: C1 codes and bidirectional
+    # overrides never reach a terminal, and a lone surrogate never fails the encoding.
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 def to_json(value: Any) -> str:
-    """One line of compact JSON."""
-    return json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    """One line of compact JSON (always encodable as UTF-8)."""
+    return _dumps(jsonable(value))
 
 
 def _console(stderr: bool) -> Console:
@@ -60,19 +88,20 @@ def _console(stderr: bool) -> Console:
         file=stream,
         no_color="NO_COLOR" in os.environ or not terminal,
         highlight=False,
+        emoji=False,  # ":thumbs_up:" in a server string stays as it is
         # Off a terminal rich would wrap tables at 80 columns; a pipe gets whole lines.
         width=None if terminal else 200,
         soft_wrap=not terminal,
     )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
     value = jsonable(value)
     if value is None:
-        return ""
+        return Text()
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        value = json.dumps(value, ensure_ascii=False)
+    return Text(printable(str(value)))
 
 
 class Output:
@@ -89,7 +118,7 @@ class Output:
 
     def document(self, value: Any) -> None:
         """Print one JSON document (``--json``)."""
-        sys.stdout.write(json.dumps(jsonable(value), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(_dumps(jsonable(value), indent=2) + "\n")
         sys.stdout.flush()
 
     def json_line(self, value: Any) -> None:
@@ -106,9 +135,9 @@ class Output:
         names = list(fields or data)
         width = max((len(n) for n in names), default=0)
         if title:
-            self.out.print(title, style="bold", markup=False)
+            self.out.print(Text(title, style="bold"))
         for name in names:
-            self.out.print(f"[bold]{name:<{width}}[/]  {escape(_cell(data.get(name)))}")
+            self.out.print(Text.assemble((f"{name:<{width}}", "bold"), "  ", _cell(data.get(name))))
 
     def rows(
         self, items: Iterable[Any], columns: Sequence[str], *, title: str = "", footer: str = ""
@@ -129,8 +158,12 @@ class Output:
 
     def say(self, text: str) -> None:
         """A line for people, on stderr (so it never mixes with ``--json`` output)."""
-        self.err.print(text, markup=False)
+        self.err.print(Text(printable(text)))
+
+    def line(self, text: str) -> None:
+        """A line for people on stdout (a stream of events, say), as plain text."""
+        self.out.print(Text(printable(text)))
 
     def error(self, text: str) -> None:
         """``Error: ...`` on stderr, in red on a terminal."""
-        self.err.print(f"[bold red]Error:[/] {escape(text)}", soft_wrap=True)
+        self.err.print(Text.assemble(("Error:", "bold red"), " ", printable(text)), soft_wrap=True)

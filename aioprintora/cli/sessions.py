@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import click
 
 from ._api import Api, api_options
+from ._files import FilePath
+from .errors import BadInputError
+from .output import jsonable
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
     from ..models import Session
 
 __all__ = ["sessions"]
-
-_SHOWN = ("id", "status", "redirect_url", "expires_at", "image_url", "order_id")
 
 
 @click.group()
@@ -94,7 +95,9 @@ def create(
 
     session = api.run(work)
     if session is not None:
-        api.output.record(session, None if api.output.json_mode else _SHOWN)
+        # What the API answered, and only that: a field it did not echo is left out.
+        answered = {k: v for k, v in jsonable(session).items() if v is not None}
+        api.output.record(answered)
 
 
 @sessions.command()
@@ -117,18 +120,18 @@ def get(api: Api, session_id: str) -> None:
 
 
 @sessions.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath("input", exists=True))
 @click.option(
     "--journal",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("database"),
     help="SQLite file recording ref -> session: a re-run skips what was made.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option(
     "--out",
     "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath("output"),
     help="Per-row results as JSON Lines: ref, session_id, redirect_url or error.",
 )
 @api_options
@@ -150,7 +153,7 @@ def import_(api: Api, file: Path, journal: Path, concurrency: int, out_path: Pat
     try:
         total = check_file(file)
     except ValueError as exc:
-        raise click.UsageError(f"{file}: {exc}") from None
+        raise BadInputError(f"{file}: {exc}") from None
 
     async def work(client: PrintoraClient) -> int:
         return await run_import(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..models import EventType, WebhookStatus
+from ..models import RESENDABLE_EVENTS, EventType, WebhookStatus
 from ._api import Api, api_options
 from .listen import listen
 
@@ -18,6 +18,8 @@ __all__ = ["webhooks"]
 
 _LISTED = ("id", "event_type", "status", "status_code", "attempt_count", "order_id")
 _EVENT = click.Choice([e.value for e in EventType])
+#: What ``resend`` accepts (order.cancelled cannot be resent), so its help offers only these.
+_RESENDABLE = click.Choice([e.value for e in EventType if e.value in RESENDABLE_EVENTS])
 
 
 @click.group()
@@ -59,7 +61,7 @@ def logs(api: Api, status: str | None, event_type: str | None, limit: int, offse
 @webhooks.command()
 @click.option("--order-id", metavar="ID", help="The order whose event to send again.")
 @click.option("--session-id", metavar="ID", help="The session whose event to send again.")
-@click.option("--event-type", type=_EVENT, required=True)
+@click.option("--event-type", type=_RESENDABLE, required=True)
 @api_options
 def resend(api: Api, order_id: str | None, session_id: str | None, event_type: str) -> None:
     """Queue a new delivery of an event (a new log entry).

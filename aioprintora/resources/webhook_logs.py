@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 
 from .. import _validate as check
-from ..models import EventType, Page, WebhookDelivery, WebhookLog, WebhookStatus
+from ..models import (
+    RESENDABLE_EVENTS,
+    EventType,
+    Page,
+    WebhookDelivery,
+    WebhookLog,
+    WebhookStatus,
+)
 from ..pagination import PageIterator, Pager
 from ..response import to_raw_response
 from ._base import Resource, decoder
@@ -13,8 +20,6 @@ from ._base import Resource, decoder
 __all__ = ["WebhookLogs", "WebhookLogsWithRawResponse", "log_params"]
 
 PATH = "api/v1/partners/webhook-logs"
-# The spec lists these four for resend; order.cancelled is not among them.
-RESENDABLE = frozenset({"order.created", "order.paid", "order.shipped", "order.delivered"})
 
 
 def log_params(
@@ -113,8 +118,8 @@ class WebhookLogs(Resource):
         """
         which = check.exactly_one(order_id=order_id, session_id=session_id)
         event = check.open_choice("event_type", event_type, EventType)
-        if event not in RESENDABLE:
-            raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE))}")
+        if event not in RESENDABLE_EVENTS:
+            raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE_EVENTS))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}
         body["eventType"] = event
         parse = decoder(WebhookDelivery, method="POST", path=PATH)
