@@ -268,9 +268,7 @@ class OrderSync:
         if status is None or not order_id:
             return False
         store = self._record_store()
-        account = account_of(self._client)
-        raw = (await store.get_many([_STATE_KEY])).get(_STATE_KEY)
-        check_account(SyncState.from_bytes(raw).account, account, "sync state", _REMEDY)
+        account = await self._check_bound(store)
         data = event.data
         order = Order(
             id=order_id,
@@ -286,6 +284,35 @@ class OrderSync:
         value = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         await store.put_many({f"{_RECORD}{order_id}:{status}": value})
         return True
+
+    async def check_state(self) -> None:
+        """Refuse now a state bound to another API key or base URL (``record`` and every run
+        check it too): for a receiver to fail at start-up rather than at its first delivery.
+
+        Raises:
+            AccountMismatchError: the state belongs to another account.
+            TypeError: ``webhooks=True`` with a store that cannot hold records.
+            ValueError: this sync has no ``state``.
+        """
+        if self._where is None:
+            raise ValueError("this OrderSync has no state= to check")
+        await self._check_bound(self._record_store() if self.webhooks else None)
+
+    async def _check_bound(self, store: Store | None) -> str:
+        """This client's account, once the state is known to be unbound or bound to it."""
+        account = account_of(self._client)
+        if store is None:
+            assert self._where is not None
+            store, owned = open_store(self._where, "order-sync")
+        else:
+            owned = False
+        try:
+            raw = (await store.get_many([_STATE_KEY])).get(_STATE_KEY)
+        finally:
+            if owned:
+                await store.aclose()
+        check_account(SyncState.from_bytes(raw).account, account, "sync state", _REMEDY)
+        return account
 
     def _record_store(self) -> RecordStore:
         assert self._where is not None
