@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -346,3 +348,53 @@ async def test_the_redis_store_scans_by_prefix_and_updates_in_one_write(
     async with redis_store(redis_url) as store:
         assert isinstance(store, RecordStore)
         await _scan_and_update(store)
+
+
+_RECORDER = """
+import asyncio, sys
+from aioprintora import PrintoraClient
+from aioprintora.sync import OrderSync
+from aioprintora.webhooks import parse_event
+
+async def main():
+    key, url, path, *ids = sys.argv[1:]
+    async with PrintoraClient(key, base_url=url, rate_limit=None) as client:
+        sync = OrderSync(client, state=path, webhooks=True)
+        for i in ids:
+            event = parse_event({
+                "sessionId": f"s{i}", "event": "order.paid", "timestamp": "2026-12-01T10:00:00Z",
+                "data": {"orderId": i, "status": "paid", "currency": "USD"},
+            })
+            await sync.record(event)
+        await sync.aclose()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_listener_process_and_runs_on_one_sqlite_file_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    """Another process records 300 payments while this one runs and commits sync after sync:
+    each is yielded by exactly one complete run."""
+    state = tmp_path / "s.sqlite"
+    async with (
+        Sandbox(rate_limits=None) as sb,
+        PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
+    ):
+        ids = [o.id for o in await sb.seed_orders(300, ["pending"])]
+        assert len(await run(OrderSync(api, state=state, webhooks=True))) == 300
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _RECORDER, sb.api_key, sb.base_url, str(state), *ids,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        seen: list[str] = []
+        runs = 0
+        while proc.returncode is None:
+            seen += [k for k, _ in await run(OrderSync(api, state=state, webhooks=True))]
+            runs += 1
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
+        seen += [k for k, _ in await run(OrderSync(api, state=state, webhooks=True))]
+        assert sorted(seen) == sorted(ids)  # each once, none lost
+        assert runs > 1
