@@ -183,8 +183,8 @@ class OrderSync:
         self._finished: tuple[Judge, list[str]] | None = None  # a run walked to its end
         self._recorder: Store | None = None  # record()'s store, kept open between events
         self._owns_recorder = False
-        #: Webhook-fed runs: changes recorded by :meth:`record` this run took, and the log
-        #: entries it read (each counted once).
+        #: Webhook-fed runs: the records (one per order and status) this run took, and the
+        #: webhook log entries it read.
         self.recorded = 0
         self.log_entries = 0
         #: Orders read (each listing counted), requests made, and whether the run walked it all.
@@ -363,6 +363,7 @@ class OrderSync:
             check_account(old.account, account, "sync state", _REMEDY)
             # The records this run takes; one arriving later stays for the next run.
             records = await _record_store(store).scan(_RECORD) if self.webhooks else {}
+            self.recorded = len(records)
             # A state a webhook-fed run wrote holds events' times: compared as such, whatever
             # mode this run is in.
             remember = _REMEMBER if self.webhooks or old.mark is not None else None
@@ -419,7 +420,6 @@ class OrderSync:
     ) -> AsyncGenerator[Order, None]:
         """Records, then the logs down to the mark, then the listings of event-less statuses."""
         old = judge.old
-        self.recorded = len(changes)
         created: dict[str, datetime] = {}  # lost order.created: id -> when it was logged
         mark = None
         async with aclosing(self._logs(old.mark)) as logs:
