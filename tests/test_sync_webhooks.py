@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from aioprintora import PrintoraClient
 from aioprintora.sandbox import Sandbox
 from aioprintora.store import AccountMismatchError, RecordStore, SQLiteStore, StoreLike
+from aioprintora.store_redis import RedisStore
 from aioprintora.sync import OrderSync, WebhookLogOrderError
 from aioprintora.webhooks import WebhookEvent, construct_event
 
@@ -205,11 +206,9 @@ async def test_an_event_recorded_during_a_run_survives_its_commit_redis(
 
 
 @contextlib.asynccontextmanager
-async def redis_store(url: str) -> AsyncIterator[RecordStore]:
+async def redis_store(url: str) -> AsyncIterator[RedisStore]:
     """A RedisStore in a hash of its own, deleted afterwards."""
     import redis.asyncio as aioredis
-
-    from aioprintora.store_redis import RedisStore
 
     conn = aioredis.from_url(url)
     name = f"aioprintora-test:{uuid.uuid4()}"
@@ -357,9 +356,16 @@ from aioprintora.sync import OrderSync
 from aioprintora.webhooks import parse_event
 
 async def main():
-    key, url, path, *ids = sys.argv[1:]
+    key, url, where, *ids = sys.argv[1:]
+    conn = None
+    if where.startswith("redis://"):  # redis://host:port/db#hash
+        import redis.asyncio as aioredis
+        from aioprintora.store_redis import RedisStore
+        server, _, name = where.partition("#")
+        conn = aioredis.from_url(server)
+        where = RedisStore(conn, name)
     async with PrintoraClient(key, base_url=url, rate_limit=None) as client:
-        sync = OrderSync(client, state=path, webhooks=True)
+        sync = OrderSync(client, state=where, webhooks=True)
         for i in ids:
             event = parse_event({
                 "sessionId": f"s{i}", "event": "order.paid", "timestamp": "2026-12-01T10:00:00Z",
@@ -367,17 +373,16 @@ async def main():
             })
             await sync.record(event)
         await sync.aclose()
+    if conn is not None:
+        await conn.aclose()
 
 asyncio.run(main())
 """
 
 
-async def test_a_listener_process_and_runs_on_one_sqlite_file_lose_nothing(
-    tmp_path: Path,
-) -> None:
-    """Another process records 300 payments while this one runs and commits sync after sync:
-    each is yielded by exactly one complete run."""
-    state = tmp_path / "s.sqlite"
+async def _two_processes_lose_nothing(state: StoreLike, where: str) -> None:
+    """Another process records 300 payments into ``where`` while this one runs and commits
+    sync after sync on ``state`` (the same store): each is yielded by exactly one complete run."""
     async with (
         Sandbox(rate_limits=None) as sb,
         PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None, retry=FAST_RETRY) as api,
@@ -385,7 +390,7 @@ async def test_a_listener_process_and_runs_on_one_sqlite_file_lose_nothing(
         ids = [o.id for o in await sb.seed_orders(300, ["pending"])]
         assert len(await run(OrderSync(api, state=state, webhooks=True))) == 300
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _RECORDER, sb.api_key, sb.base_url, str(state), *ids,
+            sys.executable, "-c", _RECORDER, sb.api_key, sb.base_url, where, *ids,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         seen: list[str] = []
@@ -398,3 +403,18 @@ async def test_a_listener_process_and_runs_on_one_sqlite_file_lose_nothing(
         seen += [k for k, _ in await run(OrderSync(api, state=state, webhooks=True))]
         assert sorted(seen) == sorted(ids)  # each once, none lost
         assert runs > 1
+
+
+async def test_a_listener_process_and_runs_on_one_sqlite_file_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "s.sqlite"
+    await _two_processes_lose_nothing(state, str(state))
+
+
+@pytest.mark.redis
+async def test_a_listener_process_and_runs_on_one_redis_hash_lose_nothing(
+    redis_url: str,  # noqa: F811
+) -> None:
+    async with redis_store(redis_url) as store:
+        await _two_processes_lose_nothing(store, f"{redis_url}#{store.name}")
