@@ -6,10 +6,14 @@ nothing, and right before it leaves the old value. That is all the jobs need, so
 easy to write for any database; two ship here:
 
 - :class:`SQLiteStore`: one file, Python's standard library, the default when a job is given a
-  path. Writes are committed one by one (WAL journal), so a killed process leaves it consistent.
-  Meant for one process at a time.
+  path. Writes are committed one by one (WAL journal, ``synchronous=FULL``), so a killed process
+  leaves it consistent; several processes may share the file (a webhook listener recording into
+  a sync state while the cron runs it), each write waiting up to ``busy_timeout`` for the lock.
 - :class:`~aioprintora.store_redis.RedisStore` (``pip install aioprintora[redis]``): a Redis
   hash, for an import spread over several workers.
+
+A webhook-fed :class:`~aioprintora.sync.OrderSync` also needs a :class:`RecordStore`: keys found
+by prefix, and a write that puts and deletes in one transaction. Both stores here are one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from typing import TYPE_CHECKING, Protocol, Union, runtime_checkable
 if TYPE_CHECKING:
     from .client import PrintoraClient
 
-__all__ = ["AccountMismatchError", "SQLiteStore", "Store", "StoreLike", "open_store"]
+__all__ = [
+    "AccountMismatchError",
+    "RecordStore",
+    "SQLiteStore",
+    "Store",
+    "StoreLike",
+    "open_store",
+]
 
 
 @runtime_checkable
@@ -39,6 +50,17 @@ class Store(Protocol):
 
     async def aclose(self) -> None:
         """Release the store's resources (a store handed to a job is not closed by it)."""
+
+
+@runtime_checkable
+class RecordStore(Store, Protocol):
+    """A store that also finds keys by prefix and deletes: what a webhook-fed sync appends to."""
+
+    async def scan(self, prefix: str) -> dict[str, bytes]:
+        """Every key starting with ``prefix``, with its value."""
+
+    async def update(self, put: Mapping[str, bytes], delete: Iterable[str]) -> None:
+        """Store ``put`` and remove ``delete`` in one atomic, durable write."""
 
 
 StoreLike = Union[str, "os.PathLike[str]", Store]
@@ -87,9 +109,12 @@ class SQLiteStore:
     Args:
         path: the database file.
         namespace: which job's keys these are (a journal and a sync state may share a file).
+        busy_timeout: seconds a write waits for another process holding the file's write lock.
     """
 
-    def __init__(self, path: str | os.PathLike[str], namespace: str = "default") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], namespace: str = "default", busy_timeout: float = 10.0
+    ) -> None:
         self.path = os.fspath(path)
         self.namespace = namespace
         self._db: sqlite3.Connection | None = None  # for __del__ when connect fails
@@ -97,7 +122,8 @@ class SQLiteStore:
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA synchronous=FULL")  # a commit is on disk when it returns
+            db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             db.execute(_SCHEMA)
         except BaseException:
             db.close()
@@ -129,12 +155,29 @@ class SQLiteStore:
 
     async def put_many(self, items: Mapping[str, bytes]) -> None:
         """Store every item in one transaction."""
+        await self.update(items, ())
+
+    async def scan(self, prefix: str) -> dict[str, bytes]:
+        """Every key starting with ``prefix``, with its value."""
+        # The range [prefix, prefix + U+10FFFF) is every key that starts with it, index-served.
+        rows = self._conn().execute(
+            "SELECT key, value FROM aioprintora_kv WHERE namespace = ? AND key >= ? AND key < ?",
+            [self.namespace, prefix, prefix + "\U0010ffff"],
+        )
+        return {key: bytes(value) for key, value in rows}
+
+    async def update(self, put: Mapping[str, bytes], delete: Iterable[str]) -> None:
+        """Store ``put`` and remove ``delete`` in one transaction."""
         db = self._conn()
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany(
                 "INSERT OR REPLACE INTO aioprintora_kv (namespace, key, value) VALUES (?, ?, ?)",
-                [(self.namespace, key, value) for key, value in items.items()],
+                [(self.namespace, key, value) for key, value in put.items()],
+            )
+            db.executemany(
+                "DELETE FROM aioprintora_kv WHERE namespace = ? AND key = ?",
+                [(self.namespace, key) for key in delete],
             )
         except BaseException:
             db.execute("ROLLBACK")

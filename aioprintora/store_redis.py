@@ -15,7 +15,10 @@ __all__ = ["RedisStore"]
 
 
 class RedisStore:
-    """Keys and values in the Redis hash ``name``; ``put_many`` is one atomic ``HSET``.
+    """Keys and values in the Redis hash ``name``; every write is one atomic command or ``MULTI``.
+
+    Several processes may share it: a webhook listener recording into a sync state while the
+    cron runs the sync (each record is a field of its own, the run's commit one transaction).
 
     Args:
         redis: a ``redis.asyncio.Redis`` client.
@@ -41,6 +44,24 @@ class RedisStore:
         """Store every item (durable as your Redis is configured: AOF for crash safety)."""
         if items:
             await self.redis.hset(self.name, mapping=dict(items))
+
+    async def scan(self, prefix: str) -> dict[str, bytes]:
+        """Every key starting with ``prefix``, with its value (``HSCAN ... MATCH``)."""
+        pattern = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
+        found: dict[str, bytes] = {}
+        async for key, value in self.redis.hscan_iter(self.name, match=pattern, count=500):
+            found[key.decode() if isinstance(key, bytes) else key] = bytes(value)
+        return found
+
+    async def update(self, put: Mapping[str, bytes], delete: Iterable[str]) -> None:
+        """Store ``put`` and remove ``delete`` in one ``MULTI`` transaction."""
+        gone = list(delete)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if put:
+                pipe.hset(self.name, mapping=dict(put))
+            if gone:
+                pipe.hdel(self.name, *gone)
+            await pipe.execute()
 
     async def aclose(self) -> None:
         """Nothing to release: the Redis client is yours."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import enum
-import time
 from datetime import datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
@@ -15,17 +14,8 @@ from aioprintora.sandbox import Sandbox
 from aioprintora.sandbox.wire import iso
 from aioprintora.sync import OrderSync
 
+from ._sync_moves import Clock, move, moves, sandbox_settings
 from .conftest import FAST_RETRY
-
-NEXT = {"pending": "paid", "paid": "processing", "processing": "shipped", "shipped": "delivered"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time() - 30 * 86_400
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def snapshot(sb: Sandbox) -> dict[str, tuple[str, float]]:
@@ -103,20 +93,12 @@ async def test_a_status_the_sdk_does_not_know_makes_the_run_full(tmp_path: Path)
         assert [o.id for o in got] == [made[3].id] and sync.full_run
 
 
-@settings(
-    max_examples=40,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@sandbox_settings(40)
 @given(
     script=st.lists(
         st.tuples(
             st.integers(0, 6),  # new orders before the run
-            st.lists(
-                st.tuples(st.integers(0, 10_000), st.sampled_from(["next", "end", "cancel"])),
-                max_size=8,
-            ),
+            moves(8),
             st.integers(0, 3),  # changes during the run, after this many orders yielded
             st.booleans(),  # cut the run short
             st.booleans(),  # full run
@@ -135,27 +117,12 @@ async def test_property_no_change_before_a_run_is_missed(tmp_path_factory, scrip
         await sb.seed_orders(60, ["pending", "paid", "processing", "shipped", "delivered"])
         committed = {}  # the oracle as of the start of the last complete run
 
-        async def move(pick: int, how: str) -> None:
-            flight = [o for o in sb.orders() if o.status.value in NEXT]
-            if not flight:
-                return
-            order = flight[pick % len(flight)]
-            status = order.status.value
-            if how == "cancel" and status != "shipped":
-                target = "cancelled"
-            elif how == "end":
-                target = "delivered"
-            else:
-                target = NEXT[status]
-            clock.now += 1
-            await sb.advance_order(order.id, target)
-
         for new, moves, during, cut, full in script:
             clock.now += 600
             if new:
                 await sb.seed_orders(new)
             for pick, how in moves:
-                await move(pick, how)
+                await move(sb, clock, pick, how)
             clock.now += 1
             before = snapshot(sb)
             expected = {k for k, v in before.items() if committed.get(k) != v}
@@ -168,7 +135,7 @@ async def test_property_no_change_before_a_run_is_missed(tmp_path_factory, scrip
                 seen[order.id] = (str(order.status), order.updated_at)
                 if len(got) == during:
                     await sb.seed_orders(1)
-                    await move(len(got) * 31, "next")
+                    await move(sb, clock, len(got) * 31, "next")
                 if cut and len(got) >= 1:
                     break
             await sync.aclose()

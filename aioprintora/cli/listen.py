@@ -4,20 +4,26 @@ It is the SDK's own :class:`~aioprintora.webhooks.WebhookReceiver` behind a smal
 signatures are checked on the raw bytes, duplicates are answered without running again, and
 with ``--forward-to`` the raw verified delivery (body and signature) goes on to your app; the
 sender gets your app's failure as a 500, so it retries, and the listener prints one line for it
-and goes on.
+and goes on. With ``--sync-state`` each verified delivery is recorded into an order-sync state
+(:meth:`~aioprintora.sync.OrderSync.record`, durable before the 2xx) for ``orders sync
+--webhooks`` to yield.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from . import errors
+from ._api import Api, api_options
+from ._files import FilePath
 from ._runtime import run_async
 from .output import Output
 
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
     import aiohttp
     from aiohttp import web
 
+    from ..client import PrintoraClient
+    from ..sync import OrderSync
     from ..webhooks import WebhookEvent
 
 __all__ = ["listen"]
@@ -35,12 +43,13 @@ _CHUNK = 64 * 1024
 class _Delivery:
     """The request being handled, for the receiver's callback (which only gets the event)."""
 
-    __slots__ = ("body", "failure", "forwarded", "signature")
+    __slots__ = ("body", "failure", "forwarded", "recorded", "signature")
 
     def __init__(self, body: bytes, signature: str | None) -> None:
         self.body = body
         self.signature = signature
         self.forwarded: int | None = None
+        self.recorded: bool | None = None  # --sync-state: whether the event held a change
         self.failure: str | None = None
 
 
@@ -63,8 +72,11 @@ class _Listener:
         self.output = output
         self.forward_to = forward_to
         self.http: aiohttp.ClientSession | None = None
+        self.sync: OrderSync | None = None
 
     async def on_event(self, event: WebhookEvent) -> None:
+        if self.sync is not None:  # durable before the 2xx, so a crash means a redelivery
+            _CURRENT.get().recorded = await self.sync.record(event)
         if self.forward_to is None or self.http is None:
             return
         import aiohttp
@@ -98,6 +110,8 @@ class _Listener:
                 record["forwarded"] = forwarded
             if delivery.failure is not None:
                 record["forward_error"] = delivery.failure
+            if delivery.recorded is not None:
+                record["recorded"] = delivery.recorded
             self.output.json_line(record)
             return
         when = datetime.now().strftime("%H:%M:%S")
@@ -111,6 +125,8 @@ class _Listener:
             f"{when} {event.event_type} session={event.session_id} order={data.order_id or '-'}"
             f" status={data.status or '-'} -> {kind} ({status})"
         )
+        if delivery.recorded:
+            line += ", recorded"
         if delivery.failure is not None:
             line += f", forwarding failed: {delivery.failure}"
         elif forwarded is not None:
@@ -119,14 +135,41 @@ class _Listener:
 
 
 async def _serve(
-    *, secret: str, host: str, port: int, path: str, forward_to: str | None, output: Output
+    *,
+    secret: str,
+    host: str,
+    port: int,
+    path: str,
+    forward_to: str | None,
+    output: Output,
+    client: PrintoraClient | None,
+    sync_state: Path | None,
+) -> None:
+    listener = _Listener(output, forward_to)
+    async with contextlib.AsyncExitStack() as stack:
+        if client is not None and sync_state is not None:
+            from ..store import AccountMismatchError
+            from ..sync import OrderSync
+
+            await stack.enter_async_context(client)
+            listener.sync = OrderSync(client, state=str(sync_state), webhooks=True)
+            stack.push_async_callback(listener.sync.aclose)
+            try:
+                await listener.sync.check_state()  # before listening, not at the first event
+            except AccountMismatchError as exc:
+                raise click.UsageError(f"--sync-state {sync_state}: {exc}") from None
+        await _listen(listener, secret=secret, host=host, port=port, path=path, output=output)
+
+
+async def _listen(
+    listener: _Listener, *, secret: str, host: str, port: int, path: str, output: Output
 ) -> None:
     import aiohttp
     from aiohttp import web
 
     from ..webhooks import SIGNATURE_HEADER, WebhookReceiver
 
-    listener = _Listener(output, forward_to)
+    forward_to = listener.forward_to
     receiver = WebhookReceiver(secret, listener.on_event)
 
     async def handle(request: web.Request) -> web.Response:
@@ -155,6 +198,8 @@ async def _serve(
             bound = runner.addresses[0][1]
             shown = f"[{host}]" if ":" in host else host
             target = f", forwarding to {forward_to}" if forward_to else ""
+            if listener.sync is not None:
+                target += ", recording into the sync state"
             output.say(f"listening on http://{shown}:{bound}{path}{target} (Ctrl-C to stop)")
             await asyncio.Event().wait()
         finally:
@@ -167,6 +212,14 @@ async def _serve(
 @click.option("--path", default="/webhooks/printora", show_default=True, help="URL path.")
 @click.option("--forward-to", metavar="URL", help="Also POST each verified delivery here, raw.")
 @click.option(
+    "--sync-state",
+    type=FilePath("database"),
+    metavar="PATH",
+    help="Record each verified delivery into this order-sync state (SQLite) before answering "
+    "2xx, for 'orders sync --webhooks --state PATH'. Needs the API key and base URL the state "
+    "belongs to.",
+)
+@click.option(
     "--secret",
     envvar="PRINTORA_WEBHOOK_SECRET",
     show_envvar=True,
@@ -174,22 +227,36 @@ async def _serve(
     help="Only for a throwaway test secret: a real one on the command line lands in shell "
     "history. Prefer PRINTORA_WEBHOOK_SECRET.",
 )
-@click.option("--json", "json_mode", is_flag=True, help="One JSON line per delivery.")
+@api_options
 def listen(
-    *, host: str, port: int, path: str, forward_to: str | None, secret: str | None, json_mode: bool
+    api: Api,
+    *,
+    host: str,
+    port: int,
+    path: str,
+    forward_to: str | None,
+    sync_state: Path | None,
+    secret: str | None,
 ) -> None:
     """Receive webhooks locally: verify each signature, print the event, optionally forward it.
 
+    With --sync-state, each delivery is recorded into an order-sync state (durable before the
+    2xx, so a crash means a redelivery), and 'orders sync --webhooks --state PATH' (a cron, on
+    the same file) yields the recorded changes, then reconciles with the webhook logs. --json:
+    one JSON line per delivery.
+
     \b
-    Example:
+    Examples:
       PRINTORA_WEBHOOK_SECRET=whsec_... aioprintora webhooks listen --port 8000 \\
         --forward-to http://127.0.0.1:5000/webhooks/printora
+      aioprintora webhooks listen --sync-state orders-sync.sqlite
     """
     if not secret:
         raise click.UsageError("no webhook secret: set PRINTORA_WEBHOOK_SECRET (or --secret)")
     if not path.startswith("/"):
         raise click.UsageError("--path must start with /")
-    output = Output(json_mode)
+    output = api.output
+    client = api.client() if sync_state is not None else None  # no key: a usage error now
     if not errors.debugging():
         logging.getLogger("aioprintora.webhooks").addFilter(_quiet_forward_errors)
     try:
@@ -201,6 +268,8 @@ def listen(
                 path=path,
                 forward_to=forward_to,
                 output=output,
+                client=client,
+                sync_state=sync_state,
             ),
             stop_on_sigterm=True,
         )

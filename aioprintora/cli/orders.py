@@ -140,8 +140,16 @@ def _row(order: Order) -> dict[str, Any]:
 )
 @click.option("--status", type=_STATUS, help="Only append orders now in this status.")
 @click.option("--full", is_flag=True, help="Walk every order (also sees changes to old ones).")
+@click.option(
+    "--webhooks",
+    is_flag=True,
+    help="Webhook-fed: append what 'webhooks listen --sync-state' recorded into the state, "
+    "then reconcile with the webhook logs (2-3 requests a run).",
+)
 @api_options
-def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool) -> None:
+def sync(
+    api: Api, *, state_path: Path, path: Path, status: str | None, full: bool, webhooks: bool
+) -> None:
     """Append the orders that are new or changed since the last complete run.
 
     The first run appends every order. The state is saved only when a run completes and its
@@ -150,15 +158,28 @@ def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool)
     run). The state belongs to one API key and base URL; --full starts over for another. Run
     it from cron; add --full now and then (e.g. nightly).
 
+    With --webhooks, the state is the one 'webhooks listen --sync-state' records into (the two
+    may run at once on one file): a run appends the recorded changes, then any delivery the
+    webhook logs show never reached the listener, and the orders now processing (a status
+    without a webhook event).
+
     \b
-    Example:
+    Examples:
       aioprintora orders sync --state orders.sqlite -o orders-changes.jsonl
+      aioprintora orders sync --webhooks --state orders-sync.sqlite -o orders-changes.jsonl
     """
     from ..sync import OrderSync
     from .progress import Meter
 
     async def work(client: PrintoraClient) -> dict[str, Any]:
-        job = OrderSync(client, state=str(state_path), status=status, full=full, autocommit=False)
+        job = OrderSync(
+            client,
+            state=str(state_path),
+            status=status,
+            full=full,
+            autocommit=False,
+            webhooks=webhooks,
+        )
         meter = Meter(api.output, "syncing orders", client.limiter)
         try:
             with path.open("a", encoding="utf-8") as file:
@@ -180,8 +201,12 @@ def sync(api: Api, state_path: Path, path: Path, status: str | None, full: bool)
                 "full": job.full_run,
                 "complete": job.complete,
             }
+            hooked = ""
+            if webhooks:
+                summary.update(recorded=job.recorded, deliveries=job.log_entries)
+                hooked = f"{job.recorded:,} recorded, {job.log_entries:,} deliveries in the logs; "
             api.output.say(
-                f"scanned {job.scanned:,} orders in {job.requests:,} requests; "
+                hooked + f"scanned {job.scanned:,} orders in {job.requests:,} requests; "
                 f"appended {meter.done:,} new or changed to {path}"
                 + ("" if job.complete else " (stopped: state not saved, next run repeats)")
             )

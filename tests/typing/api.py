@@ -49,7 +49,7 @@ from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
 from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
 from aioprintora.response import RateLimitStatus, RawResponse
 from aioprintora.sandbox import OrderRecord, Partner, Sandbox, SessionRecord, WebhookLogRecord
-from aioprintora.sync import OrderSync
+from aioprintora.sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.webhooks import (
     SIGNATURE_HEADER,
     MemoryDedupStore,
@@ -268,6 +268,15 @@ async def order_sync(client: PrintoraClient, since: datetime | None) -> datetime
     async for order in manual:
         print(order.id)
     await manual.commit()
+    fed = OrderSync(client, state="orders.sqlite", webhooks=True)
+    event = parse_event(
+        b'{"sessionId": "s", "event": "order.paid", "timestamp": "2026-01-01T00:00:00Z"}'
+    )
+    stored: bool = await fed.record(event)
+    async for order in fed:
+        print(order.id)
+    print(stored, fed.recorded, fed.log_entries, NO_EVENT_STATUSES)
+    await fed.aclose()
     return sync.checkpoint
 
 
