@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .client import PrintoraClient
     from .models import Order
     from .ratelimit import Window
+    from .store_redis import RedisStore
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -70,6 +71,7 @@ __all__ = [
     "import_status",
     "settings",
     "sync_orders",
+    "sync_state",
     "worker_settings",
 ]
 
@@ -337,6 +339,7 @@ class _Config:
     concurrency: int
     timeout: float
     order_handler: Callable[[Order], Awaitable[object]] | None
+    sync_webhooks: bool = False
 
 
 @attrs.define
@@ -542,17 +545,39 @@ async def import_chunk(
     return tally.counts()
 
 
+def sync_state(redis: Any, api_key: str) -> RedisStore:
+    """The state the workers' periodic order sync keeps in Redis, for one API key.
+
+    A webhook receiver of the same key records into it, and the periodic sync, run with
+    ``sync_webhooks=True``, yields those changes without a request::
+
+        sync = OrderSync(client, state=sync_state(redis, api_key), webhooks=True)
+        await sync.record(event)  # in the receiver, before answering 2xx
+
+    Args:
+        redis: a ``redis.asyncio.Redis`` of the workers' Redis (``PRINTORA_REDIS_URL``).
+        api_key: the partner key (only a digest of it names the state).
+    """
+    from .ratelimit_redis import redis_key_for
+    from .store_redis import RedisStore
+
+    digest = redis_key_for(api_key).rsplit(":", 1)[-1]
+    return RedisStore(redis, f"aioprintora:sync:{digest}")
+
+
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
     """The periodic order sync: changed orders to the handler; the state commits at the end."""
-    from .store_redis import RedisStore
     from .sync import OrderSync
 
     runtime: _Runtime = ctx["aioprintora"]
     handler = runtime.config.order_handler
     if handler is None:
         return {}
-    state = RedisStore(runtime.redis, f"aioprintora:sync:{runtime.key_digest}")
-    sync = OrderSync(runtime.client, state=state)
+    sync = OrderSync(
+        runtime.client,
+        state=sync_state(runtime.redis, runtime.config.api_key),
+        webhooks=runtime.config.sync_webhooks,
+    )
     job, count = ctx["job"], 0
     async with contextlib.aclosing(sync):
         async for order in sync:
@@ -574,6 +599,7 @@ def worker_settings(
     defer_after: float = DEFAULT_DEFER_AFTER,
     order_handler: Callable[[Order], Awaitable[object]] | None = None,
     sync_cron: str = "*/5 * * * *",
+    sync_webhooks: bool = False,
     queue_name: str = QUEUE_NAME,
 ) -> dict[str, Any]:
     """The settings of a saq worker (``saq.Worker(**worker_settings(...))``).
@@ -595,6 +621,9 @@ def worker_settings(
         order_handler: ``async def handler(order)``; with it, the order sync runs on
             ``sync_cron`` (one run at a time).
         sync_cron: when the order sync runs (cron syntax, UTC).
+        sync_webhooks: the webhook-fed sync (``OrderSync(webhooks=True)``): each run yields
+            what your receiver recorded into :func:`sync_state`, then reconciles through the
+            webhook logs.
         queue_name: the saq queue.
 
     Raises:
@@ -623,6 +652,7 @@ def worker_settings(
         concurrency=concurrency,
         timeout=timeout,
         order_handler=order_handler,
+        sync_webhooks=sync_webhooks,
     )
 
     async def startup(ctx: dict[str, Any]) -> None:

@@ -67,6 +67,12 @@ def _handler(spec: str | None) -> Any:
     metavar="CRON",
     help="When the order sync runs (UTC); one run at a time across all workers.",
 )
+@click.option(
+    "--sync-webhooks",
+    is_flag=True,
+    help="The webhook-fed order sync: yield what your receiver recorded into the workers' sync "
+    "state (aioprintora.workers.sync_state), then reconcile through the webhook logs.",
+)
 @api_options
 def worker(
     api: Api,
@@ -76,6 +82,7 @@ def worker(
     chunks_at_once: int,
     sync_handler: str | None,
     sync_cron: str,
+    sync_webhooks: bool,
 ) -> None:
     """Run one worker: queued imports (and the order sync), within the key's shared limits.
 
@@ -98,6 +105,8 @@ def worker(
 
     from ..workers import worker_settings
 
+    if sync_webhooks and sync_handler is None:
+        raise click.UsageError("--sync-webhooks goes with --sync-handler (the sync it feeds)")
     try:
         windows = parse_rate_limit(api.rate_limit) if api.rate_limit else None
         if api.rate_limit and windows is None:
@@ -111,6 +120,7 @@ def worker(
             chunks_at_once=chunks_at_once,
             order_handler=_handler(sync_handler),
             sync_cron=sync_cron,
+            sync_webhooks=sync_webhooks,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

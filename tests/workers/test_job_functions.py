@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from aioprintora import workers
 from aioprintora.models import Order
@@ -67,6 +68,72 @@ async def test_sync_job_yields_each_change_once_with_its_state_in_redis(redis_ur
     assert first == {"orders": 30} and len(set(seen)) == 30
     assert job.beats == 30
     assert again == {"orders": 0}
+
+
+async def test_the_webhook_fed_sync_job_yields_what_a_receiver_recorded(redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    from aioprintora import PrintoraClient
+    from aioprintora.sync import OrderSync
+    from aioprintora.webhooks import construct_event
+    from tests._loopback import serve
+
+    seen: list[tuple[str, str]] = []
+
+    async def handler(order: Order) -> None:
+        seen.append((order.id, str(order.status)))
+
+    async with Sandbox(rate_limits=None, webhook_time_scale=1e-5) as sb:
+        await sb.seed_orders(20, ["paid"])
+        redis = Redis.from_url(redis_url)
+        settings = worker_settings(
+            redis_url=redis_url,
+            api_key=sb.api_key,
+            base_url=sb.base_url,
+            rate_limit=[Window(1000, 1.0)],
+            order_handler=handler,
+            sync_webhooks=True,
+        )
+        ctx: dict[str, Any] = {}
+        await settings["startup"](ctx)
+        try:
+            async with PrintoraClient(sb.api_key, base_url=sb.base_url, rate_limit=None) as api:
+                # The receiver of the same key records into the workers' state before its 2xx.
+                listener = OrderSync(
+                    api, state=workers.sync_state(redis, sb.api_key), webhooks=True
+                )
+
+                async def post(request: web.Request) -> web.Response:
+                    body, signature = (
+                        await request.read(),
+                        request.headers.get("X-Printora-Signature"),
+                    )
+                    await listener.record(construct_event(body, signature, sb.webhook_secret))
+                    return web.json_response({})
+
+                app = web.Application()
+                app.router.add_post("/hook", post)
+                async with serve(app) as url:
+                    first = await sync_orders({**ctx, "job": _Job()})  # the first run walks
+                    sb.set_webhook_url(f"{url}/hook")
+                    moved = [o.id for o in sb.orders()][:3]
+                    for order_id in moved:
+                        await sb.advance_order(order_id, "shipped")
+                    await sb.wait_for_deliveries(timeout=10)
+                    seen.clear()
+                    sent = len(sb.requests)
+                    second = await sync_orders({**ctx, "job": _Job()})
+                    requests = len(sb.requests) - sent
+        finally:
+            await settings["shutdown"](ctx)
+            await settings["queue"].disconnect()
+            await redis.aclose()
+
+    assert first == {"orders": 20}
+    assert second == {"orders": 3}
+    assert sorted(seen) == sorted((order_id, "shipped") for order_id in moved)
+    # The recorded changes cost nothing: the logs' head and the event-less listing only.
+    assert requests <= 3, requests
 
 
 async def _run_chunk(
