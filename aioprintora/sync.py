@@ -492,6 +492,14 @@ class OrderSync:
                     return
                 self.log_entries += 1
                 yield entry
+        except WebhookLogOrderError:
+            raise
+        except PaginationError as exc:  # the walk's own guard saw the order broken first
+            raise WebhookLogOrderError(
+                f"the webhook logs cannot be walked newest first ({exc}): the webhook-fed sync "
+                "relies on that order; nothing was committed. Run without webhooks=True (or "
+                "with full=True) until it holds."
+            ) from exc
         finally:
             self.requests += pager.stats.pages
             self.listings.append(("webhook-logs", pager.stats.pages))
