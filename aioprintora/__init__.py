@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from ._lazy import exports
 
 # Names resolve on first use (PEP 562), so ``import aioprintora`` costs next to nothing: the
 # pytest plugin this package registers is imported by every pytest run in your environment.
 if typing.TYPE_CHECKING:
+    from ._http.retry import RetryPolicy
     from .client import DEFAULT_RATE_LIMIT, PrintoraClient
     from .errors import (
         APIConnectionError,
@@ -45,13 +47,12 @@ if typing.TYPE_CHECKING:
         WebhookLog,
         WebhookStatus,
     )
-    from .retry import RetryPolicy
 
 #: Where each public name lives.
 _HOMES: dict[str, str] = {
     "DEFAULT_RATE_LIMIT": "client",
     "PrintoraClient": "client",
-    "RetryPolicy": "retry",
+    "RetryPolicy": "_http.retry",
     "APIConnectionError": "errors",
     "APIError": "errors",
     "APITimeoutError": "errors",
@@ -87,24 +88,20 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+_lookup, __dir__ = exports(__name__, {**_HOMES, "__version__": ""}, globals())
 
-        try:
-            value: typing.Any = version("aioprintora")
-        except PackageNotFoundError:  # pragma: no cover - a source tree without install
-            value = "0.0.0"
-    elif name in _HOMES:
-        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    else:
-        raise AttributeError(f"module 'aioprintora' has no attribute {name!r}")
+
+def __getattr__(name: str) -> typing.Any:
+    if name != "__version__":
+        return _lookup(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("aioprintora")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        value = "0.0.0"
     globals()[name] = value  # resolved once
     return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

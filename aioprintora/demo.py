@@ -23,8 +23,8 @@ import aiohttp
 import attrs
 from aiohttp import web
 
-from .bulk import SessionRequest
 from .client import PrintoraClient
+from .jobs._imports import SessionRequest
 from .models import OrderStatus, UserData
 from .sandbox import Sandbox
 from .webhooks import (

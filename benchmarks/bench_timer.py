@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.helpers import TimeoutHandle
 
-from aioprintora._timer import AttemptTimers
+from aioprintora._http._timer import AttemptTimers
 
 from ._report import fmt, table
 

@@ -22,9 +22,9 @@ from aioprintora import (
     RetryPolicy,
     ServerError,
 )
-from aioprintora._timer import AttemptTimers, Budget
+from aioprintora._http._timer import AttemptTimers, Budget
+from aioprintora._http.retry import is_idempotent, should_retry
 from aioprintora.clock import SystemClock, VirtualClock
-from aioprintora.retry import is_idempotent, should_retry
 
 from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired

@@ -1,4 +1,4 @@
-"""aioprintora._timer: attempt budgets on coalesced loop timers, on a real event loop.
+"""aioprintora._http._timer: attempt budgets on coalesced loop timers, on a real event loop.
 
 Waits stay short: the coarse path runs with ``coarse_above=0.05`` and ticks of 0.05-0.2 s, so
 a budget of 0.1-0.3 s rounds up to a shared tick just as a 30 s budget does to a whole second.
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from aioprintora._timer import AttemptTimers, Budget, _Bucket
+from aioprintora._http._timer import AttemptTimers, Budget, _Bucket
 
 from ._wait import until
 

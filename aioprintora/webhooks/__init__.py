@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from aioprintora.errors import WebhookError, WebhookPayloadError, WebhookSignatureError
 from aioprintora.models import EventType, OrderStatus
-from aioprintora.webhooks.aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
-from aioprintora.webhooks.dedup import (
+from aioprintora.webhooks._aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
+from aioprintora.webhooks._dedup import (
     Claim,
     ClaimState,
     DedupStore,
     MemoryDedupStore,
     dedup_key_string,
 )
-from aioprintora.webhooks.events import (
+from aioprintora.webhooks._events import (
     Customer,
     OrderEventData,
     OrderItem,
@@ -34,14 +34,14 @@ from aioprintora.webhooks.events import (
     construct_event,
     parse_event,
 )
-from aioprintora.webhooks.receiver import (
+from aioprintora.webhooks._receiver import (
     DEFAULT_MAX_BODY_SIZE,
     Outcome,
     WebhookCallback,
     WebhookReceiver,
 )
-from aioprintora.webhooks.redis_dedup import RedisDedupStore
-from aioprintora.webhooks.signature import (
+from aioprintora.webhooks._redis_dedup import RedisDedupStore
+from aioprintora.webhooks._signature import (
     SIGNATURE_HEADER,
     SIGNATURE_SCHEME,
     WebhookTimestampError,
@@ -49,7 +49,7 @@ from aioprintora.webhooks.signature import (
     sign_payload,
     verify_signature,
 )
-from aioprintora.webhooks.tracker import OrderStatusTracker, event_status, furthest_status
+from aioprintora.webhooks._tracker import OrderStatusTracker, event_status, furthest_status
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",

@@ -14,7 +14,7 @@ from aioprintora.webhooks import (
     furthest_status,
     parse_event,
 )
-from aioprintora.webhooks.tracker import STATUS_RANK
+from aioprintora.webhooks._tracker import STATUS_RANK
 
 LIFECYCLE = ["order.created", "order.paid", "order.shipped", "order.delivered"]
 
