@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from ._lazy import exports
+from ._lazy import exports as _exports
 
 # Names resolve on first use (PEP 562), so ``import aioprintora`` costs next to nothing: the
 # pytest plugin this package registers is imported by every pytest run in your environment.
@@ -32,6 +32,13 @@ if typing.TYPE_CHECKING:
         WebhookPayloadError,
         WebhookSignatureError,
         WebhookTimestampError,
+    )
+    from .jobs import (
+        AccountMismatchError,
+        JournalConflictError,
+        OrderSync,
+        SessionRequest,
+        stops_job,
     )
     from .models import (
         EventType,
@@ -85,10 +92,15 @@ _HOMES: dict[str, str] = {
     "WebhookDelivery": "models",
     "WebhookLog": "models",
     "WebhookStatus": "models",
+    "AccountMismatchError": "jobs",
+    "JournalConflictError": "jobs",
+    "OrderSync": "jobs",
+    "SessionRequest": "jobs",
+    "stops_job": "jobs",
 }
 
 
-_lookup, __dir__ = exports(__name__, {**_HOMES, "__version__": ""}, globals())
+_lookup, __dir__ = _exports(__name__, {**_HOMES, "__version__": ""}, globals())
 
 
 def __getattr__(name: str) -> typing.Any:
@@ -109,15 +121,18 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AccountMismatchError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "EventType",
     "IdempotencyKeyError",
+    "JournalConflictError",
     "MalformedResponseError",
     "NotFoundError",
     "Order",
     "OrderStatus",
+    "OrderSync",
     "Page",
     "Pagination",
     "PaginationError",
@@ -130,6 +145,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Session",
+    "SessionRequest",
     "SessionStatus",
     "SessionToken",
     "UserData",
@@ -141,4 +157,5 @@ __all__ = [
     "WebhookStatus",
     "WebhookTimestampError",
     "__version__",
+    "stops_job",
 ]

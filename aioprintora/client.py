@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .resources.sessions import Sessions
     from .resources.webhook_logs import WebhookLogs
 
-__all__ = ["DEFAULT_RATE_LIMIT", "PrintoraClient"]
+__all__ = ["PrintoraClient"]
 
 T = TypeVar("T")
 logger = logging.getLogger("aioprintora")

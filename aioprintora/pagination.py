@@ -43,7 +43,7 @@ from ._http.walk_guard import Boundary, Key, Progress
 from .errors import PaginationError
 from .models import Page, Pagination
 
-__all__ = ["PageIterator", "Pager", "PaginationStats", "parse_page"]
+__all__ = ["PageIterator", "Pager", "PaginationStats"]
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .ratelimit._headers import parse_rate_limit_headers
 
-__all__ = ["RateLimitStatus", "RawResponse", "request_id_of"]
+__all__ = ["RateLimitStatus", "RawResponse"]
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -57,20 +57,10 @@ if TYPE_CHECKING:
     from .ratelimit._local import Window
 
 __all__ = [
-    "DEFAULT_CHUNK_SIZE",
-    "DEFAULT_DEFER_AFTER",
-    "HEARTBEAT",
-    "QUEUE_NAME",
-    "SLICE",
-    "SWEEP",
-    "ChunkDeferred",
     "ImportStatus",
     "enqueue_import",
-    "import_chunk",
-    "import_id_for",
     "import_status",
     "settings",
-    "sync_orders",
     "sync_state",
     "worker_settings",
 ]

@@ -17,15 +17,9 @@ import aioprintora  # noqa: E402 - after the path is set
 #: tests/test_docs_site.py checks that every name they export is in the built inventory.
 PUBLIC_MODULES = (
     "aioprintora",
-    "aioprintora.jobs._imports",
-    "aioprintora.jobs._journal",
     "aioprintora.pagination",
-    "aioprintora.jobs._sync",
-    "aioprintora.jobs._store",
-    "aioprintora.jobs._store_redis",
+    "aioprintora.jobs",
     "aioprintora.ratelimit",
-    "aioprintora.ratelimit._bucket",
-    "aioprintora.ratelimit._redis",
     "aioprintora.clock",
     "aioprintora.webhooks",
     "aioprintora.webhooks.fastapi_receiver",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing
 
-from .._lazy import exports
+from .._lazy import exports as _exports
 
 if typing.TYPE_CHECKING:
     from ._imports import (
@@ -23,7 +23,7 @@ if typing.TYPE_CHECKING:
         key_for_ref,
         stops_job,
     )
-    from ._journal import Journal, JournalConflictError, JournalEntry
+    from ._journal import Journal, JournalConflictError
     from ._store import AccountMismatchError, RecordStore, SQLiteStore, Store, StoreLike
     from ._store_redis import RedisStore
     from ._sync import NO_EVENT_STATUSES, OrderSync, WebhookLogOrderError
@@ -38,7 +38,6 @@ _HOMES: dict[str, str] = {
     "stops_job": "_imports",
     "Journal": "_journal",
     "JournalConflictError": "_journal",
-    "JournalEntry": "_journal",
     "AccountMismatchError": "_store",
     "RecordStore": "_store",
     "SQLiteStore": "_store",
@@ -50,7 +49,7 @@ _HOMES: dict[str, str] = {
     "WebhookLogOrderError": "_sync",
 }
 
-__getattr__, __dir__ = exports(__name__, _HOMES, globals())
+__getattr__, __dir__ = _exports(__name__, _HOMES, globals())
 
 __all__ = [
     "NO_EVENT_STATUSES",
@@ -58,7 +57,6 @@ __all__ = [
     "BatchResult",
     "Journal",
     "JournalConflictError",
-    "JournalEntry",
     "OrderSync",
     "Progress",
     "ProgressCallback",

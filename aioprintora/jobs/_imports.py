@@ -9,9 +9,10 @@ The safe pattern for an import that may crash and be re-run::
   (UUIDv5 over :attr:`SessionRequest.ref_namespace` and the ref, not over the API key), so a
   re-run within the server's idempotency window never makes a second session.
 - The journal records ref → session as each result arrives (see
-  :class:`~aioprintora.jobs.Journal`), so a re-run after the window, or after Ctrl-C or a crash, returns journaled rows without calling the
-  API and creates only the rest; errors are retried. Lookup, send and record are serialised per
-  ref, so a ref given twice with different content is a
+  :class:`~aioprintora.jobs.Journal`), so a re-run after the window, or after Ctrl-C or a
+  crash, returns journaled rows without calling the API and creates only the rest; errors are
+  retried. Lookup, send and record are serialised per ref, so a ref given twice with different
+  content is a
   :class:`~aioprintora.jobs.JournalConflictError`, whatever the concurrency.
 
 Errors stay per row, except those no row can get past (see :func:`stops_job`): a wrong key

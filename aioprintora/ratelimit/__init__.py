@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import typing
 
-from .._lazy import exports
+from .._lazy import exports as _exports
 
 if typing.TYPE_CHECKING:
     from ._bucket import TokenBucket
     from ._local import Limiter, RateLimiter, SlotLimiter
-    from ._redis import DEFAULT_MAX_HOLD, DEFAULT_REDIS_TIMEOUT, RedisRateLimiter, redis_key_for
+    from ._redis import RedisRateLimiter, redis_key_for
     from ._window import DEFAULT_WINDOWS, Window
 
 #: Where each public name lives.
@@ -27,17 +27,13 @@ _HOMES: dict[str, str] = {
     "RateLimiter": "_local",
     "SlotLimiter": "_local",
     "TokenBucket": "_bucket",
-    "DEFAULT_MAX_HOLD": "_redis",
-    "DEFAULT_REDIS_TIMEOUT": "_redis",
     "RedisRateLimiter": "_redis",
     "redis_key_for": "_redis",
 }
 
-__getattr__, __dir__ = exports(__name__, _HOMES, globals())
+__getattr__, __dir__ = _exports(__name__, _HOMES, globals())
 
 __all__ = [
-    "DEFAULT_MAX_HOLD",
-    "DEFAULT_REDIS_TIMEOUT",
     "DEFAULT_WINDOWS",
     "Limiter",
     "RateLimiter",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..jobs._imports import BatchResult, ProgressCallback, SessionRequest
     from ..jobs._store import StoreLike
 
-__all__ = ["Sessions", "SessionsWithRawResponse", "build_session_body"]
+__all__ = ["Sessions", "SessionsWithRawResponse"]
 
 PATH = "api/v1/partner-session"
 

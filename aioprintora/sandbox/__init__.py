@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing
 
-from .._lazy import exports
+from .._lazy import exports as _exports
 
 # Resolved on first use (PEP 562): the pytest plugin in this package is imported by every pytest
 # run in an environment that has aioprintora, and should not pay for aiohttp.web there.
@@ -33,7 +33,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-__getattr__, __dir__ = exports(__name__, _HOMES, globals())
+__getattr__, __dir__ = _exports(__name__, _HOMES, globals())
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",

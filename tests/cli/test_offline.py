@@ -9,7 +9,7 @@ import click
 import click.testing
 import pytest
 
-from aioprintora.cli import INSTALL_HINT
+from aioprintora.cli import _INSTALL_HINT as INSTALL_HINT
 from aioprintora.cli._api import parse_rate_limit
 from aioprintora.cli._app import cli
 from aioprintora.cli._progress import eta_seconds
