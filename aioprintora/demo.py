@@ -36,7 +36,7 @@ from .webhooks import (
     sign_payload,
 )
 
-__all__ = ["DemoSummary", "run_demo"]
+__all__ = ["run_demo"]
 
 #: Requests the demo makes besides one per session; keeps a run under the 60/min limit.
 _OVERHEAD = 15

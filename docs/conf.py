@@ -46,6 +46,17 @@ extensions = [
     "codelinks",  # docs/_ext: `Name` in a guide links to its reference entry
 ]
 apiref_modules = PUBLIC_MODULES
+#: Names ``aioprintora`` re-exports from a package where they are documented.
+apiref_reexports = tuple(
+    f"aioprintora.{name}"
+    for name in (
+        "AccountMismatchError",
+        "JournalConflictError",
+        "OrderSync",
+        "SessionRequest",
+        "stops_job",
+    )
+)
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"

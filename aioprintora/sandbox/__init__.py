@@ -17,6 +17,7 @@ from .._lazy import exports as _exports
 # Resolved on first use (PEP 562): the pytest plugin in this package is imported by every pytest
 # run in an environment that has aioprintora, and should not pay for aiohttp.web there.
 if typing.TYPE_CHECKING:
+    from ._controls import openapi_document
     from ._middleware import RequestRecord
     from ._records import OrderRecord, SessionRecord, WebhookLogRecord
     from ._server import DEFAULT_RATE_LIMITS, Sandbox
@@ -30,6 +31,7 @@ _HOMES: dict[str, str] = {
     "Sandbox": "_server",
     "SessionRecord": "_records",
     "WebhookLogRecord": "_records",
+    "openapi_document": "_controls",
 }
 
 
@@ -43,4 +45,5 @@ __all__ = [
     "Sandbox",
     "SessionRecord",
     "WebhookLogRecord",
+    "openapi_document",
 ]
