@@ -213,7 +213,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the default limit is 61 a minute",
-        "aioprintora/ratelimit/_local.py",
+        "aioprintora/ratelimit/_window.py",
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(60, 60.0),",
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(61, 60.0),",
         ("tests/test_virtual_limits.py::test_the_default_limit_is_sixty_a_minute_end_to_end",),
