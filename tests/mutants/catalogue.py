@@ -78,8 +78,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "the demo command is gone",
         "aioprintora/cli/_app.py",
-        "for group in (sessions, orders, webhooks, sandbox, demo):",
-        "for group in (sessions, orders, webhooks, sandbox):",
+        "for group in (sessions, orders, webhooks, jobs, worker, sandbox, demo):",
+        "for group in (sessions, orders, webhooks, jobs, worker, sandbox):",
         ("tests/test_demo.py::test_python_m_aioprintora_demo",),
     ),
     Mutant(
