@@ -296,6 +296,40 @@ async def test_timeout_is_raised_within_timeout_plus_100ms(
         assert_no_acquired(client)
 
 
+async def test_a_body_that_stalls_after_its_headers_is_cut_at_the_attempt_s_budget() -> None:
+    # The budget covers the body read too: the headers and half the body come at once, the rest
+    # never (the server holds the connection open until the test ends).
+    release = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(_http(b'{"success": true, "da', 200))
+        await writer.drain()
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with PrintoraClient(
+            API_KEY,
+            base_url=f"http://127.0.0.1:{port}",
+            rate_limit=None,
+            timeout=0.3,
+            retry=RetryPolicy(max_retries=0),
+        ) as client:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(APITimeoutError):
+                await asyncio.wait_for(client.orders.list(), 10)
+            assert started + 0.3 - 0.001 <= loop.time()
+            assert_no_acquired(client)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+
+
 async def _truncating_server(
     answers: list[bytes],
 ) -> tuple[asyncio.Server, str, list[bytes]]:
