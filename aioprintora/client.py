@@ -20,7 +20,6 @@ from . import _sansio, errors
 from ._body import DEFAULT_MAX_RESPONSE_SIZE
 from ._logging import configure_from_env
 from ._proxy import ProxyChooser
-from ._timer import AttemptTimers
 from .clock import SYSTEM_CLOCK, Clock
 from .hooks import CallInfo, Dispatch, Hooks, emit
 from .response import RAW, RawResponse
@@ -113,8 +112,6 @@ class _Pool:
     loop: asyncio.AbstractEventLoop | None = None
     #: Proxies from the environment, for our own session only (None: none set, or yours).
     proxy: ProxyChooser | None = None
-    #: The attempt budgets' timers, shared like the pool (one loop, as the pool).
-    timers: AttemptTimers = attrs.field(factory=AttemptTimers)
 
 
 class PrintoraClient:
@@ -219,7 +216,6 @@ class PrintoraClient:
             max_response_size=self._options.max_response_size,
             max_server_wait=self._options.retry.max_server_wait,
             max_queue_wait=self._options.max_queue_wait,
-            timers=self._pool.timers,
         )
 
     def _is_closed(self) -> bool:
