@@ -39,6 +39,8 @@ __all__ = ["camel", "converter", "loads", "structure", "to_dict", "unstructure"]
 T = TypeVar("T")
 
 converter = make_converter(omit_if_default=False)
+#: ``get_structure_hook`` is cattrs 24.1's; the floor (23.2) has only ``structure``.
+_HOOK_LOOKUP = hasattr(converter, "get_structure_hook")
 
 
 def camel(name: str) -> str:
@@ -213,6 +215,11 @@ def to_dict(obj: Any, *, wire: bool = False) -> dict[str, Any]:
 def structure(data: Any, cls: type[T]) -> T:
     """Build ``cls`` from decoded JSON (enveloped bodies must be unwrapped first)."""
     return converter.structure(data, cls)
+
+
+def structure_hook(cls: type[T]) -> Callable[[Any, type[T]], T]:
+    """The converter's hook for ``cls``, found once (with cattrs < 24.1: :func:`structure`)."""
+    return converter.get_structure_hook(cls) if _HOOK_LOOKUP else converter.structure
 
 
 def unstructure(obj: Any) -> Any:

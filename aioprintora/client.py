@@ -20,7 +20,6 @@ from . import errors
 from ._http import sansio as _sansio
 from ._http._body import DEFAULT_MAX_RESPONSE_SIZE
 from ._http._proxy import ProxyChooser
-from ._http._timer import AttemptTimers
 from ._http.retry import RetryMiddleware, RetryPolicy, is_idempotent
 from ._http.transport import CallState, Request, Transport, make_session
 from ._logging import configure_from_env
@@ -114,8 +113,6 @@ class _Pool:
     loop: asyncio.AbstractEventLoop | None = None
     #: Proxies from the environment, for our own session only (None: none set, or yours).
     proxy: ProxyChooser | None = None
-    #: The attempt budgets' timers, shared like the pool (one loop, as the pool).
-    timers: AttemptTimers = attrs.field(factory=AttemptTimers)
 
 
 class PrintoraClient:
@@ -220,7 +217,6 @@ class PrintoraClient:
             max_response_size=self._options.max_response_size,
             max_server_wait=self._options.retry.max_server_wait,
             max_queue_wait=self._options.max_queue_wait,
-            timers=self._pool.timers,
         )
 
     def _is_closed(self) -> bool:

@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import aiohttp
 import attrs
 import pytest
 
@@ -21,9 +22,10 @@ from aioprintora import (
     RateLimitError,
     RetryPolicy,
     ServerError,
+    transport,
 )
-from aioprintora._http._timer import AttemptTimers, Budget
 from aioprintora._http.retry import is_idempotent, should_retry
+from aioprintora._http.transport import attempt_timeout
 from aioprintora.clock import SystemClock, VirtualClock
 
 from ._wait import until
@@ -58,27 +60,29 @@ class ReadingClock(SystemClock):
         await asyncio.sleep(seconds)
 
 
-class NotedTimers(AttemptTimers):
-    """The attempt timers, noting every budget the SDK asks for (observed, not changed)."""
+class NotedBudgets:
+    """Every attempt budget the SDK hands aiohttp (observed, not changed)."""
 
     def __init__(self, clock: ReadingClock | None = None) -> None:
-        super().__init__()
         self.clock = clock
-        #: Every budget: (the clock reading it was computed on, or NaN, its seconds, the budget).
-        self.budgets: list[tuple[float, float, Budget]] = []
+        #: Every budget: (the clock reading it was computed on, or NaN, its seconds, the
+        #: timeout given to aiohttp).
+        self.budgets: list[tuple[float, float, aiohttp.ClientTimeout]] = []
 
-    def budget(self, seconds: float) -> Budget:
-        made = super().budget(seconds)
+    def __call__(self, seconds: float) -> aiohttp.ClientTimeout:
+        made = attempt_timeout(seconds)
         reading = self.clock.readings[-1] if self.clock is not None else math.nan
         self.budgets.append((reading, seconds, made))
         return made
 
 
-def note_budgets(client: PrintoraClient, clock: ReadingClock | None = None) -> NotedTimers:
-    """Observe the attempt budgets ``client`` schedules from now on."""
-    timers = NotedTimers(clock)
-    client._transport._timers = timers
-    return timers
+def note_budgets(
+    monkeypatch: pytest.MonkeyPatch, clock: ReadingClock | None = None
+) -> NotedBudgets:
+    """Observe the attempt budgets the SDK schedules from now on."""
+    noted = NotedBudgets(clock)
+    monkeypatch.setattr(transport, "attempt_timeout", noted)
+    return noted
 
 
 async def ticks_until_done(tasks: list[asyncio.Task[object]], most: int = 50) -> int:
@@ -243,7 +247,9 @@ async def test_a_server_wait_above_the_cap_raises_at_once(scripted: ScriptedServ
     assert len(scripted.seen) == 1
 
 
-async def test_deadline_is_never_exceeded(scripted: ScriptedServer) -> None:
+async def test_deadline_is_never_exceeded(
+    scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Measured against what the SDK scheduled, from its own readings of its clock: every attempt
     # budget and every backoff sleep it starts must end by the deadline. (How late a busy loop
     # then runs them is the machine's doing, not the SDK's.)
@@ -253,7 +259,7 @@ async def test_deadline_is_never_exceeded(scripted: ScriptedServer) -> None:
         API_KEY, base_url=scripted.base_url, rate_limit=None, retry=policy, timeout=5.0,
         clock=clock,
     ) as client:  # fmt: skip
-        timers = note_budgets(client, clock)
+        timers = note_budgets(monkeypatch, clock)
         scripted.default = lambda _: Reply(delay=0.15, status=500, body={"success": False})
         with pytest.raises((ServerError, APITimeoutError)) as info:
             await client.orders.list()
@@ -266,9 +272,11 @@ async def test_deadline_is_never_exceeded(scripted: ScriptedServer) -> None:
     assert max(ends) <= started + 0.5, (started, ends)
 
 
-async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedServer) -> None:
-    # On the loop's clock, against the timer the SDK scheduled: it is due within timeout +
-    # 100 ms of the call's start, and it is what ended the call (the answer comes 2 s later).
+async def test_timeout_is_raised_within_timeout_plus_100ms(
+    scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiohttp's total timeout for the attempt is the client's 0.3 s, and it is what ended the
+    # call: never before it was due, and long before the answer (2 s later) would have.
     async with PrintoraClient(
         API_KEY,
         base_url=scripted.base_url,
@@ -276,18 +284,50 @@ async def test_timeout_is_raised_within_timeout_plus_100ms(scripted: ScriptedSer
         timeout=0.3,
         retry=RetryPolicy(max_retries=0),
     ) as client:
-        timers = note_budgets(client)
+        timers = note_budgets(monkeypatch)
         scripted.add(Reply(delay=2.0, body={"success": True, "data": ORDERS}))
         loop = asyncio.get_running_loop()
         started = loop.time()
         with pytest.raises(APITimeoutError):
             await client.orders.list()
-        ((_, _, budget),) = timers.budgets
-        assert budget.when is not None
-        assert started + 0.3 <= budget.when <= started + 0.3 + 0.1
-        assert budget._bucket.fired  # that timer ended the attempt
-        assert loop.time() >= budget.when - 0.001  # not before it was due
+        ((_, seconds, timeout),) = timers.budgets
+        assert seconds == timeout.total == 0.3
+        assert started + 0.3 - 0.001 <= loop.time() < started + 2.0
         assert_no_acquired(client)
+
+
+async def test_a_body_that_stalls_after_its_headers_is_cut_at_the_attempt_s_budget() -> None:
+    # The budget covers the body read too: the headers and half the body come at once, the rest
+    # never (the server holds the connection open until the test ends).
+    release = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(_http(b'{"success": true, "da', 200))
+        await writer.drain()
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with PrintoraClient(
+            API_KEY,
+            base_url=f"http://127.0.0.1:{port}",
+            rate_limit=None,
+            timeout=0.3,
+            retry=RetryPolicy(max_retries=0),
+        ) as client:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(APITimeoutError):
+                await asyncio.wait_for(client.orders.list(), 10)
+            assert started + 0.3 - 0.001 <= loop.time()
+            assert_no_acquired(client)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
 
 
 async def _truncating_server(

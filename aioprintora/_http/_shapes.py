@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-from .._convert import MAX_AMOUNT_EXPONENT, _open_enum, camel, converter, structure
+from .._convert import MAX_AMOUNT_EXPONENT, _open_enum, camel, structure, structure_hook
 
 __all__ = ["structure_list"]
 
@@ -65,13 +65,6 @@ def structure_list(items: list[Any], cls: type[T]) -> list[T]:
         except Exception:  # this item: the general path (which raises the usual errors)
             append(structure(item, cls))
     return out
-
-
-def _hook(tp: Any) -> Callable[[Any, Any], Any]:
-    get = getattr(converter, "get_structure_hook", None)
-    if get is not None:
-        return get(tp)  # type: ignore[no-any-return]
-    return converter._structure_func.dispatch(tp)  # type: ignore[misc,call-arg]  # cattrs < 24
 
 
 #: Amount texts seen in the page being decoded (``Decimal`` is immutable): prices repeat.
@@ -122,7 +115,7 @@ def _field_code(name: str, tp: Any, var: str, env: dict[str, Any], texts: list[s
     """
     inner, optional = _optional(tp)
     hook = f"_h_{name}"
-    env[hook] = _hook(tp)
+    env[hook] = structure_hook(tp)
     env[f"_t_{name}"] = tp
     slow = f"{hook}({var}, _t_{name})"
     enum_cls = _open_enum(inner)
@@ -134,7 +127,7 @@ def _field_code(name: str, tp: Any, var: str, env: dict[str, Any], texts: list[s
         # sent as text ([drift]: ``"34.50"``) are parsed here, once per distinct text a page.
         env["_Decimal"] = Decimal
         env["_seen_amount"] = _SEEN_AMOUNTS.get
-        env[f"_a_{name}"] = _decimal_fast(_hook(Decimal))
+        env[f"_a_{name}"] = _decimal_fast(structure_hook(Decimal))
         return [
             f"{var} = {var} if {var}.__class__ is _Decimal and -{MAX_AMOUNT_EXPONENT} <= "
             f"{var}.adjusted() <= {MAX_AMOUNT_EXPONENT} else (_seen_amount({var}) or "

@@ -7,8 +7,8 @@ with :func:`~aioprintora._http.sansio.decipher_response`). The two share one :cl
 passed explicitly.
 
 Time budget: ``timeout`` bounds one attempt, from the moment the limiter lets it go until the
-body is read (a budget above 5 s ends at most a second late, on a timer shared by the attempts
-due in that second, as aiohttp rounds its own); ``deadline`` bounds the whole call (every
+body is read: aiohttp's total timeout of that request (above 5 s aiohttp rounds it up to a whole
+second of the loop's clock); ``deadline`` bounds the whole call (every
 attempt and every backoff sleep), not counting time spent queued in the rate limiter, which is
 throttling the caller asked for.
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,6 @@ from ..hooks import AttemptInfo, CallInfo, Dispatch, RateLimitWait, emit
 from ..ratelimit._local import _slots_of
 from ._body import DEFAULT_MAX_RESPONSE_SIZE, read_capped
 from ._proxy import without_credentials
-from ._timer import AttemptTimers
 from .retry import AttemptError, transport_failure
 from .sansio import Answer, decipher_response
 
@@ -53,8 +53,21 @@ if TYPE_CHECKING:
 
 __all__ = ["CallState", "Request", "Transport", "make_session"]
 
-#: aiohttp's own timeouts are off: ours is per attempt (see the module docstring).
+#: The session's timeouts are off: each attempt's request gets its own (see the module docstring).
 NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+
+
+def attempt_timeout(budget: float) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for an attempt of ``budget`` seconds.
+
+    Raises:
+        asyncio.TimeoutError: no time is left (aiohttp reads a total of 0 as "no timeout").
+    """
+    if budget == math.inf:
+        return NO_TIMEOUT
+    if not budget > 0:  # NaN included
+        raise asyncio.TimeoutError
+    return aiohttp.ClientTimeout(total=budget)
 
 
 @attrs.define
@@ -121,7 +134,6 @@ class Transport:
         max_server_wait: a limiter wait known to be longer fails at once (the ``max_wait`` of
             :meth:`~aioprintora.ratelimit.SlotLimiter.hold`).
         max_queue_wait: seconds an attempt may queue in the limiter (None: no bound).
-        timers: the attempt budgets' timers (shared by the clients of one pool).
     """
 
     def __init__(
@@ -133,11 +145,9 @@ class Transport:
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         max_server_wait: float | None = None,
         max_queue_wait: float | None = None,
-        timers: AttemptTimers | None = None,
     ) -> None:
         self.limiter = limiter
         self._slots: SlotLimiter | None = None if limiter is None else _slots_of(limiter)
-        self._timers = timers if timers is not None else AttemptTimers()
         self._clock = clock
         self._closed = closed
         self._max_response_size = max_response_size
@@ -171,24 +181,21 @@ class Transport:
         budget = state.attempt_budget()
         try:
             try:
-                # The budget covers connect, send and the whole body read. It is ours, not
-                # aiohttp's per-request timeout: attempts due in the same second share one
-                # loop timer (see aioprintora._http._timer).
-                with self._timers.budget(budget):
-                    response = await session.request(
-                        request.method,
-                        request.url,
-                        data=request.body,
-                        headers=request.headers,
-                        middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
-                        timeout=NO_TIMEOUT,
-                        proxy=request.proxy,
-                    )
-                    try:
-                        body = await read_capped(response, self._max_response_size)  # one read
-                    except BaseException:
-                        response.close()
-                        raise
+                # aiohttp's total timeout covers connect, send and the whole body read.
+                response = await session.request(
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=request.headers,
+                    middlewares=_MIDDLEWARES,  # a session passed in keeps its own for its own
+                    timeout=attempt_timeout(budget),
+                    proxy=request.proxy,
+                )
+                try:
+                    body = await read_capped(response, self._max_response_size)  # one read
+                except BaseException:
+                    response.close()
+                    raise
             except Exception as exc:
                 raise self._failure(exc, request)  # noqa: B904 - it sets its own cause
         except BaseException as exc:

@@ -182,8 +182,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "an attempt outlives its timeout",
         "aioprintora/_http/transport.py",
-        "                with self._timers.budget(budget):\n",
-        "                with self._timers.budget(budget * 1000):\n",
+        "    return aiohttp.ClientTimeout(total=budget)\n",
+        "    return aiohttp.ClientTimeout(total=budget * 1000)\n",
         ("tests/test_retry.py::test_timeout_is_raised_within_timeout_plus_100ms",),
     ),
     Mutant(
