@@ -22,8 +22,8 @@ from aioprintora import (
     RateLimitError,
     RetryPolicy,
     ServerError,
-    transport,
 )
+from aioprintora._http import transport
 from aioprintora._http.retry import is_idempotent, should_retry
 from aioprintora._http.transport import attempt_timeout
 from aioprintora.clock import SystemClock, VirtualClock
