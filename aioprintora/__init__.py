@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from ._lazy import exports as _exports
 
 # Names resolve on first use (PEP 562), so ``import aioprintora`` costs next to nothing: the
 # pytest plugin this package registers is imported by every pytest run in your environment.
 if typing.TYPE_CHECKING:
+    from ._http.retry import RetryPolicy
     from .client import DEFAULT_RATE_LIMIT, PrintoraClient
     from .errors import (
         APIConnectionError,
@@ -31,6 +33,13 @@ if typing.TYPE_CHECKING:
         WebhookSignatureError,
         WebhookTimestampError,
     )
+    from .jobs import (
+        AccountMismatchError,
+        JournalConflictError,
+        OrderSync,
+        SessionRequest,
+        stops_job,
+    )
     from .models import (
         EventType,
         Order,
@@ -45,13 +54,12 @@ if typing.TYPE_CHECKING:
         WebhookLog,
         WebhookStatus,
     )
-    from .retry import RetryPolicy
 
 #: Where each public name lives.
 _HOMES: dict[str, str] = {
     "DEFAULT_RATE_LIMIT": "client",
     "PrintoraClient": "client",
-    "RetryPolicy": "retry",
+    "RetryPolicy": "_http.retry",
     "APIConnectionError": "errors",
     "APIError": "errors",
     "APITimeoutError": "errors",
@@ -84,27 +92,28 @@ _HOMES: dict[str, str] = {
     "WebhookDelivery": "models",
     "WebhookLog": "models",
     "WebhookStatus": "models",
+    "AccountMismatchError": "jobs",
+    "JournalConflictError": "jobs",
+    "OrderSync": "jobs",
+    "SessionRequest": "jobs",
+    "stops_job": "jobs",
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+_lookup, __dir__ = _exports(__name__, {**_HOMES, "__version__": ""}, globals())
 
-        try:
-            value: typing.Any = version("aioprintora")
-        except PackageNotFoundError:  # pragma: no cover - a source tree without install
-            value = "0.0.0"
-    elif name in _HOMES:
-        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    else:
-        raise AttributeError(f"module 'aioprintora' has no attribute {name!r}")
+
+def __getattr__(name: str) -> typing.Any:
+    if name != "__version__":
+        return _lookup(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("aioprintora")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        value = "0.0.0"
     globals()[name] = value  # resolved once
     return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
@@ -112,15 +121,18 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AccountMismatchError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "EventType",
     "IdempotencyKeyError",
+    "JournalConflictError",
     "MalformedResponseError",
     "NotFoundError",
     "Order",
     "OrderStatus",
+    "OrderSync",
     "Page",
     "Pagination",
     "PaginationError",
@@ -133,6 +145,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Session",
+    "SessionRequest",
     "SessionStatus",
     "SessionToken",
     "UserData",
@@ -144,4 +157,5 @@ __all__ = [
     "WebhookStatus",
     "WebhookTimestampError",
     "__version__",
+    "stops_job",
 ]

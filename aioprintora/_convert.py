@@ -8,10 +8,10 @@ Every rule lives here, registered once; the models stay plain attrs classes.
   Unstructuring writes camelCase and leaves out ``None`` optionals.
 - ``str`` enums: an unknown value is kept as a plain ``str`` (fields are typed ``Enum | str``).
 - Money is :class:`~decimal.Decimal`; bodies are parsed with every float as a ``Decimal`` (see
-  :mod:`aioprintora._json`) so the value is exact to the JSON text. ``NaN``, ``Infinity``,
+  :mod:`aioprintora._http._json`) so the value is exact to the JSON text. ``NaN``, ``Infinity``,
   ``sNaN`` and exponents beyond :data:`MAX_AMOUNT_EXPONENT` are refused (``ValueError``, so a
   MalformedResponseError).
-- :func:`loads` (from :mod:`aioprintora._json`) turns a body nested too deeply for the parser
+- :func:`loads` (from :mod:`aioprintora._http._json`) turns a body nested too deeply for the parser
   into ``ValueError`` too.
 - Timestamps are aware :class:`~datetime.datetime` (a trailing ``Z`` works on 3.10 too; a naive
   value is taken as UTC; a number is a unix time).
@@ -32,7 +32,7 @@ import attrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
 
-from ._json import loads
+from ._http._json import loads
 
 __all__ = ["camel", "converter", "loads", "structure", "to_dict", "unstructure"]
 

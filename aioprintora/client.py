@@ -16,25 +16,26 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from . import _sansio, errors
-from ._body import DEFAULT_MAX_RESPONSE_SIZE
+from . import errors
+from ._http import sansio as _sansio
+from ._http._body import DEFAULT_MAX_RESPONSE_SIZE
+from ._http._proxy import ProxyChooser
+from ._http.retry import RetryMiddleware, RetryPolicy, is_idempotent
+from ._http.transport import CallState, Request, Transport, make_session
 from ._logging import configure_from_env
-from ._proxy import ProxyChooser
 from .clock import SYSTEM_CLOCK, Clock
 from .hooks import CallInfo, Dispatch, Hooks, emit
 from .response import RAW, RawResponse
-from .retry import RetryMiddleware, RetryPolicy, is_idempotent
-from .transport import CallState, Request, Transport, make_session
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .ratelimit import Limiter, Window
+    from .ratelimit._local import Limiter, Window
     from .resources.orders import Orders
     from .resources.sessions import Sessions
     from .resources.webhook_logs import WebhookLogs
 
-__all__ = ["DEFAULT_RATE_LIMIT", "PrintoraClient"]
+__all__ = ["PrintoraClient"]
 
 T = TypeVar("T")
 logger = logging.getLogger("aioprintora")
@@ -122,16 +123,16 @@ class PrintoraClient:
         base_url: the API root; default ``$PRINTORA_BASE_URL``, else the ``environment``'s.
         environment: ``"production"`` or ``"staging"``.
         timeout: seconds one attempt may take, from send to the last byte of the body.
-        max_retries: retries after the first attempt (see :mod:`aioprintora.retry`).
+        max_retries: retries after the first attempt (see :mod:`aioprintora._http.retry`).
         deadline: seconds the whole call may take, every attempt and backoff sleep included
             (time queued in the rate limiter excluded); ``None`` for no deadline.
         rate_limit: ``DEFAULT_RATE_LIMIT`` (60/min and 10,000/day in this process), ``None`` to
             switch it off, a sequence of :class:`~aioprintora.ratelimit.Window`, or a limiter
-            shared with other clients (e.g. :class:`~aioprintora.ratelimit_redis.RedisRateLimiter`).
+            shared with other clients (e.g. :class:`~aioprintora.ratelimit.RedisRateLimiter`).
         pool_size: most connections open at once.
         session: an ``aiohttp.ClientSession`` of yours to send through; never closed by us. Its
             own middlewares are not applied to our requests.
-        retry: a whole :class:`~aioprintora.retry.RetryPolicy`; overrides ``max_retries``
+        retry: a whole :class:`~aioprintora._http.retry.RetryPolicy`; overrides ``max_retries``
             and ``deadline``.
         clock: a :class:`~aioprintora.clock.Clock` for every wait and time reading of the
             request path (backoff sleeps, deadlines, the default rate limiter); default the
@@ -509,7 +510,7 @@ def _check_bounds(max_queue_wait: float | None, max_response_size: int) -> None:
 def _limiter(rate_limit: Any, clock: Clock) -> Limiter | None:
     if rate_limit is None:
         return None
-    from .ratelimit import DEFAULT_WINDOWS, RateLimiter
+    from .ratelimit._local import DEFAULT_WINDOWS, RateLimiter
 
     if rate_limit is DEFAULT_RATE_LIMIT:
         return RateLimiter(DEFAULT_WINDOWS, clock=clock)

@@ -23,8 +23,8 @@ import aiohttp
 import attrs
 from aiohttp import web
 
-from .bulk import SessionRequest
 from .client import PrintoraClient
+from .jobs._imports import SessionRequest
 from .models import OrderStatus, UserData
 from .sandbox import Sandbox
 from .webhooks import (
@@ -36,7 +36,7 @@ from .webhooks import (
     sign_payload,
 )
 
-__all__ = ["DemoSummary", "main", "run_demo"]
+__all__ = ["run_demo"]
 
 #: Requests the demo makes besides one per session; keeps a run under the 60/min limit.
 _OVERHEAD = 15

@@ -17,7 +17,6 @@ import attrs
 
 __all__ = [
     "EventType",
-    "Model",
     "Order",
     "OrderStatus",
     "Page",

@@ -22,11 +22,11 @@ walk therefore never trusts offsets alone:
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
   answering two reads in a row with the very same page stops it with :class:`PaginationError`,
   and so does one ignoring the offset, a page that is not newest first, a step-back that finds
-  the same pages again, or a walk past its request cap (see :mod:`aioprintora._walk_guard`,
+  the same pages again, or a walk past its request cap (see :mod:`aioprintora._http.walk_guard`,
   which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
-  job picks the rest up on its next run (see :mod:`aioprintora.sync`).
+  job picks the rest up on its next run (see :mod:`aioprintora.jobs._sync`).
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._shapes import structure_list
-from ._walk_guard import Boundary, Key, Progress
+from ._http._shapes import structure_list
+from ._http.walk_guard import Boundary, Key, Progress
 from .errors import PaginationError
 from .models import Page, Pagination
 
-__all__ = ["PageIterator", "Pager", "PaginationStats", "parse_page"]
+__all__ = ["PageIterator", "Pager", "PaginationStats"]
 
 T = TypeVar("T")
 

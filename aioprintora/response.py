@@ -18,9 +18,9 @@ from typing import Generic, ParamSpec, TypeVar, cast
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._ratelimit_headers import parse_rate_limit_headers
+from .ratelimit._headers import parse_rate_limit_headers
 
-__all__ = ["RateLimitStatus", "RawResponse", "request_id_of"]
+__all__ = ["RateLimitStatus", "RawResponse"]
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -2,7 +2,7 @@
 
 ``pip install 'aioprintora[workers]'`` (the `saq <https://github.com/tobymao/saq>`_ queue on
 Redis). Everything lives in one Redis (``PRINTORA_REDIS_URL``): the queue, the shared
-:class:`~aioprintora.ratelimit_redis.RedisRateLimiter`, the import journal and the sync state::
+:class:`~aioprintora.ratelimit.RedisRateLimiter`, the import journal and the sync state::
 
     import_id = await enqueue_import("redis://127.0.0.1:6379/0", requests)
     status = await import_status("redis://127.0.0.1:6379/0", import_id)
@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .bulk import Progress, SessionRequest
 from .errors import (
     APIConnectionError,
     AuthenticationError,
@@ -48,29 +47,20 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+from .jobs._imports import Progress, SessionRequest
 from .models import UserData
 
 if TYPE_CHECKING:
     from .client import PrintoraClient
+    from .jobs._store_redis import RedisStore
     from .models import Order
-    from .ratelimit import Window
-    from .store_redis import RedisStore
+    from .ratelimit._local import Window
 
 __all__ = [
-    "DEFAULT_CHUNK_SIZE",
-    "DEFAULT_DEFER_AFTER",
-    "HEARTBEAT",
-    "QUEUE_NAME",
-    "SLICE",
-    "SWEEP",
-    "ChunkDeferred",
     "ImportStatus",
     "enqueue_import",
-    "import_chunk",
-    "import_id_for",
     "import_status",
     "settings",
-    "sync_orders",
     "sync_state",
     "worker_settings",
 ]
@@ -356,10 +346,10 @@ class _Runtime:
 
 async def _startup(ctx: dict[str, Any], config: _Config) -> None:
     """One client per worker, made in the worker's own loop (no client crosses loops)."""
+    from ._http.retry import RetryPolicy
     from .client import PrintoraClient
-    from .ratelimit_redis import RedisRateLimiter, redis_key_for
-    from .retry import RetryPolicy
-    from .store_redis import RedisStore
+    from .jobs._store_redis import RedisStore
+    from .ratelimit._redis import RedisRateLimiter, redis_key_for
 
     redis = _redis(config.redis_url)
     key = redis_key_for(config.api_key)
@@ -558,8 +548,8 @@ def sync_state(redis: Any, api_key: str) -> RedisStore:
         redis: a ``redis.asyncio.Redis`` of the workers' Redis (``PRINTORA_REDIS_URL``).
         api_key: the partner key (only a digest of it names the state).
     """
-    from .ratelimit_redis import redis_key_for
-    from .store_redis import RedisStore
+    from .jobs._store_redis import RedisStore
+    from .ratelimit._redis import redis_key_for
 
     digest = redis_key_for(api_key).rsplit(":", 1)[-1]
     return RedisStore(redis, f"aioprintora:sync:{digest}")
@@ -567,7 +557,7 @@ def sync_state(redis: Any, api_key: str) -> RedisStore:
 
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
     """The periodic order sync: changed orders to the handler; the state commits at the end."""
-    from .sync import OrderSync
+    from .jobs._sync import OrderSync
 
     runtime: _Runtime = ctx["aioprintora"]
     handler = runtime.config.order_handler
@@ -633,7 +623,7 @@ def worker_settings(
 
     cron_job: Any = _CronJob  # saq types its context as a TypedDict; ours is a plain dict
 
-    from .ratelimit import DEFAULT_WINDOWS
+    from .ratelimit._local import DEFAULT_WINDOWS
 
     redis_url = redis_url or os.environ.get("PRINTORA_REDIS_URL")
     api_key = api_key or os.environ.get("PRINTORA_API_KEY")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aioprintora import _json
+from aioprintora._http import _json
 
 __all__ = ["stdlib_json"]
 

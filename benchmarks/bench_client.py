@@ -39,7 +39,7 @@ import aiohttp
 
 from aioprintora import PrintoraClient, __version__
 from aioprintora.hooks import AttemptInfo, CallInfo, Hooks
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 
 from ._parsers import stdlib_json
 from ._report import fmt, median, table

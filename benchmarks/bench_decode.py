@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aioprintora._convert import loads, snake, structure
-from aioprintora._sansio import decipher_response
+from aioprintora._http.sansio import decipher_response
 from aioprintora.models import Order, Pagination
 from aioprintora.pagination import parse_page
 

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from aioprintora import PrintoraClient
-from aioprintora.bulk import Progress, SessionRequest
-from aioprintora.ratelimit import Window
+from aioprintora.jobs._imports import Progress, SessionRequest
+from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
 
 from ._report import table

@@ -7,7 +7,7 @@ bucket charges at the send, so it keeps 20 ms (1%) of slack. Two limiters:
 
 - the default exact sliding log: the first 20 go at once, then 20 each period, so the floor is
   ``(N − limit) / limit × period`` = 98 s;
-- :class:`~aioprintora.ratelimit_bucket.TokenBucket` with ``burst=1``: one every
+- :class:`~aioprintora.ratelimit.TokenBucket` with ``burst=1``: one every
   ``period / (limit − 1)``, floor ``(N − b) × period / (limit − b)`` = 105 s.
 
 Run alone: ``python -m benchmarks.bench_import [--sessions N]``.
@@ -21,9 +21,9 @@ import itertools
 import time
 
 from aioprintora import PrintoraClient
-from aioprintora.bulk import Progress, SessionRequest
-from aioprintora.ratelimit import Limiter, RateLimiter, Window
-from aioprintora.ratelimit_bucket import TokenBucket
+from aioprintora.jobs._imports import Progress, SessionRequest
+from aioprintora.ratelimit._bucket import TokenBucket
+from aioprintora.ratelimit._local import Limiter, RateLimiter, Window
 from aioprintora.sandbox import Sandbox
 
 from ._report import fmt, table

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from aioprintora import PrintoraClient, PrintoraError, RetryPolicy
-from aioprintora.ratelimit import Limiter, RateLimiter, Window
+from aioprintora.ratelimit._local import Limiter, RateLimiter, Window
 
 from ._limit_proc import limited_server
 from ._report import median, table
@@ -111,7 +111,7 @@ def _redis_maker(url: str) -> Callable[[Window], Any] | None:
     try:
         from redis.asyncio import Redis
 
-        from aioprintora.ratelimit_redis import RedisRateLimiter
+        from aioprintora.ratelimit._redis import RedisRateLimiter
     except ImportError:
         return None
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 
-from aioprintora.ratelimit import RateLimiter, Window
+from aioprintora.ratelimit._local import RateLimiter, Window
 
 from ._report import fmt, machine, median, ratio, table
 
@@ -38,7 +38,7 @@ async def _redis_round_trip_us(url: str, calls: int) -> float | None:
         from redis.asyncio import Redis
         from redis.exceptions import RedisError
 
-        from aioprintora.ratelimit_redis import RedisRateLimiter
+        from aioprintora.ratelimit._redis import RedisRateLimiter
     except ImportError:
         return None
     client = Redis.from_url(url, socket_connect_timeout=0.5, retry=None)

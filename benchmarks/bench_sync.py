@@ -30,8 +30,8 @@ from pathlib import Path
 from aiohttp import web
 
 from aioprintora import PrintoraClient
+from aioprintora.jobs._sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.sandbox import Sandbox
-from aioprintora.sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.webhooks import WebhookEvent, webhook_app
 
 from ._report import fmt, table

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 from aioprintora import PrintoraClient
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
 
 from ._report import fmt, machine, table

@@ -15,8 +15,8 @@ import time
 from redis.asyncio import Redis
 
 from aioprintora import PrintoraClient, PrintoraError, RetryPolicy
-from aioprintora.ratelimit import Window
-from aioprintora.ratelimit_redis import RedisRateLimiter
+from aioprintora.ratelimit._local import Window
+from aioprintora.ratelimit._redis import RedisRateLimiter
 
 # No slack on the server's 20 per 2 s: slots stay held until their answers arrive.
 WINDOW = Window(20, 2.0)

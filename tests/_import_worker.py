@@ -6,8 +6,8 @@ import asyncio
 import sys
 
 from aioprintora import PrintoraClient
-from aioprintora.bulk import Progress, SessionRequest
-from aioprintora.ratelimit import Window
+from aioprintora.jobs._imports import Progress, SessionRequest
+from aioprintora.ratelimit._local import Window
 
 
 def rows(n: int) -> list[SessionRequest]:

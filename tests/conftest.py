@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from aioprintora import PrintoraClient
-from aioprintora.retry import RetryPolicy
+from aioprintora._http.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 
 from ._leaks import _no_leaked_connections, acquired

@@ -13,12 +13,12 @@ import attrs
 import pytest
 
 from aioprintora import BadRequestError, PrintoraClient, ServerError
-from aioprintora.bulk import Progress, SessionRequest, key_for_ref
-from aioprintora.journal import Journal, JournalConflictError
-from aioprintora.ratelimit import Window
+from aioprintora.jobs._imports import Progress, SessionRequest, key_for_ref
+from aioprintora.jobs._journal import Journal, JournalConflictError
+from aioprintora.jobs._store import SQLiteStore
+from aioprintora.jobs._sync import OrderSync
+from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import SQLiteStore
-from aioprintora.sync import OrderSync
 
 from .conftest import FAST_RETRY
 
@@ -319,7 +319,7 @@ async def test_a_stopping_error_lets_the_rows_in_flight_end_and_be_journaled(
     # max_server_wait (a spent day: the import must stop). The server makes those three: their
     # answers must be journaled, or the next run sends them again.
     from aioprintora import RateLimitError
-    from aioprintora.retry import RetryPolicy
+    from aioprintora._http.retry import RetryPolicy
 
     journal = tmp_path / "journal.sqlite"
     rows = [

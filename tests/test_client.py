@@ -314,7 +314,7 @@ async def test_a_derived_client_going_away_does_not_warn(
 
 
 def test_retry_policy_is_validated() -> None:
-    from aioprintora.retry import RetryPolicy
+    from aioprintora._http.retry import RetryPolicy
 
     with pytest.raises(ValueError, match="max_retries"):
         RetryPolicy(max_retries=-1)

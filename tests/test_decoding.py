@@ -1,4 +1,4 @@
-"""Page decoding by shape (aioprintora._shapes): the same models as the general path, always."""
+"""Page decoding by shape (_http/_shapes.py): the same models as the general path, always."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from aioprintora import Order, OrderStatus, WebhookLog
 from aioprintora._convert import camel, loads, structure, unstructure
-from aioprintora._sansio import Undecodable
-from aioprintora._shapes import _shape_fn, structure_list
+from aioprintora._http._shapes import _shape_fn, structure_list
+from aioprintora._http.sansio import Undecodable
 from aioprintora.resources._base import decode
 
 from .test_models import _orders

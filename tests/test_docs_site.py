@@ -170,7 +170,7 @@ def test_changelog_page_includes_the_changelog(site: Path) -> None:
     ("page", "name", "anchor"),
     [
         ("client.html", "PrintoraClient", "api/client.html#aioprintora.PrintoraClient"),
-        ("pagination.html", "OrderSync", "api/sync.html#aioprintora.sync.OrderSync"),
+        ("pagination.html", "OrderSync", "api/jobs.html#aioprintora.jobs.OrderSync"),
         ("webhooks.html", "WebhookEvent", "api/webhooks.html#aioprintora.webhooks.WebhookEvent"),
     ],
 )

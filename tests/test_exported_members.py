@@ -10,13 +10,20 @@ import re
 import subprocess
 import sys
 import typing
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import aioprintora
 
-PACKAGES = ["aioprintora", "aioprintora.webhooks", "aioprintora.sandbox"]
+PACKAGES = [
+    "aioprintora",
+    "aioprintora.jobs",
+    "aioprintora.ratelimit",
+    "aioprintora.webhooks",
+    "aioprintora.sandbox",
+]
 
 
 def isort_style_key(name: str) -> tuple[int, list[str | int]]:
@@ -132,7 +139,9 @@ def test_client_facing_names_are_exported() -> None:
     assert fixed <= set(aioprintora.__all__)
 
 
-@pytest.mark.parametrize("package", ["aioprintora", "aioprintora.sandbox"])
+@pytest.mark.parametrize(
+    "package", ["aioprintora", "aioprintora.jobs", "aioprintora.ratelimit", "aioprintora.sandbox"]
+)
 def test_lazy_exports_match_all(package: str) -> None:
     module = importlib.import_module(package)
     assert set(module._HOMES) | {"__version__"} >= set(module.__all__)
@@ -153,3 +162,224 @@ def test_importing_the_package_and_its_pytest_plugin_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+#: Every public module (no underscore in its path) and its ``__all__``, sorted: changing the
+#: public surface means changing this list, deliberately (issue 23).
+PUBLIC_API: dict[str, list[str]] = {
+    "aioprintora": [
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AccountMismatchError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConflictError",
+        "DEFAULT_RATE_LIMIT",
+        "EventType",
+        "IdempotencyKeyError",
+        "JournalConflictError",
+        "MalformedResponseError",
+        "NotFoundError",
+        "Order",
+        "OrderStatus",
+        "OrderSync",
+        "Page",
+        "Pagination",
+        "PaginationError",
+        "PermissionDeniedError",
+        "PrintoraClient",
+        "PrintoraError",
+        "RateLimitError",
+        "RateLimiterUnavailableError",
+        "ResponseTooLargeError",
+        "RetryPolicy",
+        "ServerError",
+        "Session",
+        "SessionRequest",
+        "SessionStatus",
+        "SessionToken",
+        "UserData",
+        "WebhookDelivery",
+        "WebhookError",
+        "WebhookLog",
+        "WebhookPayloadError",
+        "WebhookSignatureError",
+        "WebhookStatus",
+        "WebhookTimestampError",
+        "__version__",
+        "stops_job",
+    ],
+    "aioprintora.cli": ["main"],
+    "aioprintora.client": ["PrintoraClient"],
+    "aioprintora.clock": ["Clock", "SystemClock", "VirtualClock"],
+    "aioprintora.demo": ["run_demo"],
+    "aioprintora.errors": [
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConflictError",
+        "IdempotencyKeyError",
+        "MalformedResponseError",
+        "NotFoundError",
+        "PaginationError",
+        "PermissionDeniedError",
+        "PrintoraError",
+        "RateLimitError",
+        "RateLimiterUnavailableError",
+        "ResponseTooLargeError",
+        "ServerError",
+        "WebhookError",
+        "WebhookPayloadError",
+        "WebhookSignatureError",
+        "WebhookTimestampError",
+    ],
+    "aioprintora.hooks": ["AttemptInfo", "CallInfo", "Hooks", "RateLimitWait", "RetryEvent"],
+    "aioprintora.jobs": [
+        "AccountMismatchError",
+        "BatchResult",
+        "Journal",
+        "JournalConflictError",
+        "NO_EVENT_STATUSES",
+        "OrderSync",
+        "Progress",
+        "ProgressCallback",
+        "RecordStore",
+        "RedisStore",
+        "SQLiteStore",
+        "SessionRequest",
+        "Store",
+        "StoreLike",
+        "WebhookLogOrderError",
+        "key_for_ref",
+        "stops_job",
+    ],
+    "aioprintora.models": [
+        "EventType",
+        "Order",
+        "OrderStatus",
+        "Page",
+        "Pagination",
+        "Session",
+        "SessionStatus",
+        "SessionToken",
+        "UserData",
+        "WebhookDelivery",
+        "WebhookLog",
+        "WebhookStatus",
+    ],
+    "aioprintora.otel": ["OpenTelemetryHooks"],
+    "aioprintora.pagination": ["PageIterator", "Pager", "PaginationStats"],
+    "aioprintora.ratelimit": [
+        "DEFAULT_WINDOWS",
+        "Limiter",
+        "RateLimiter",
+        "RedisRateLimiter",
+        "SlotLimiter",
+        "TokenBucket",
+        "Window",
+        "redis_key_for",
+    ],
+    "aioprintora.resources": [],
+    "aioprintora.resources.orders": ["Orders", "OrdersWithRawResponse"],
+    "aioprintora.resources.sessions": ["Sessions", "SessionsWithRawResponse"],
+    "aioprintora.resources.webhook_logs": ["WebhookLogs", "WebhookLogsWithRawResponse"],
+    "aioprintora.response": ["RateLimitStatus", "RawResponse"],
+    "aioprintora.sandbox": [
+        "DEFAULT_RATE_LIMITS",
+        "OrderRecord",
+        "Partner",
+        "RequestRecord",
+        "Sandbox",
+        "SessionRecord",
+        "WebhookLogRecord",
+        "openapi_document",
+    ],
+    "aioprintora.sandbox.pytest_plugin": ["printora_sandbox"],
+    "aioprintora.webhooks": [
+        "Claim",
+        "ClaimState",
+        "Customer",
+        "DEFAULT_MAX_BODY_SIZE",
+        "DedupStore",
+        "MemoryDedupStore",
+        "OrderEventData",
+        "OrderItem",
+        "OrderStatusTracker",
+        "Outcome",
+        "RedisDedupStore",
+        "SIGNATURE_HEADER",
+        "ShippingAddress",
+        "WebhookCallback",
+        "WebhookEvent",
+        "WebhookPayloadError",
+        "WebhookReceiver",
+        "WebhookSignatureError",
+        "aiohttp_handler",
+        "check_timestamp",
+        "construct_event",
+        "parse_event",
+        "sign_payload",
+        "verify_signature",
+        "webhook_app",
+        "webhook_handler",
+    ],
+    "aioprintora.webhooks.fastapi_receiver": ["fastapi_router", "verified_event", "webhook_router"],
+    "aioprintora.workers": [
+        "ImportStatus",
+        "enqueue_import",
+        "import_status",
+        "settings",
+        "sync_state",
+        "worker_settings",
+    ],
+}
+
+#: Issue 23 asked for at most half of the 330 names 64 public modules exported before.
+PUBLIC_MODULE_COUNT = 22
+PUBLIC_NAME_COUNT = 165
+
+
+def _public_module_names() -> list[str]:
+    """Every module of the package whose dotted path has no underscore-led part."""
+    root = Path(aioprintora.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = [root.name, *path.relative_to(root).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        if not any(part.startswith("_") for part in parts):
+            found.append(".".join(parts))
+    return found
+
+
+def test_the_public_modules_are_the_pinned_ones() -> None:
+    assert sorted(_public_module_names()) == sorted(PUBLIC_API)
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC_API))
+def test_public_names_are_pinned(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(getattr(module, "__all__", [])) == PUBLIC_API[module_name]
+    for name in PUBLIC_API[module_name]:
+        assert hasattr(module, name), f"{module_name}.{name}"
+
+
+def test_the_public_surface_stays_its_pinned_size() -> None:
+    assert len(PUBLIC_API) == PUBLIC_MODULE_COUNT
+    assert sum(len(names) for names in PUBLIC_API.values()) == PUBLIC_NAME_COUNT
+    assert PUBLIC_NAME_COUNT <= 330 // 2
+
+
+def test_names_the_issues_fix_stay_importable() -> None:
+    """Names outside code imports, from where the docs and the issues put them (issue 23)."""
+    from aioprintora import jobs, workers
+    from aioprintora.resources.sessions import Sessions
+
+    for name in ("SessionRequest", "OrderSync", "JournalConflictError", "AccountMismatchError"):
+        assert getattr(aioprintora, name) is getattr(jobs, name), name
+    assert aioprintora.stops_job is jobs.stops_job
+    assert callable(workers.enqueue_import)
+    assert callable(Sessions.create_many)

@@ -25,15 +25,15 @@ from aioprintora import (
     RateLimitError,
     RateLimiterUnavailableError,
 )
-from aioprintora.bulk import Progress, SessionRequest
-from aioprintora.journal import Journal, JournalConflictError, JournalEntry
+from aioprintora.jobs._imports import Progress, SessionRequest
+from aioprintora.jobs._journal import Journal, JournalConflictError, JournalEntry
+from aioprintora.jobs._store import AccountMismatchError, SQLiteStore, Store
+from aioprintora.jobs._store_redis import RedisStore
+from aioprintora.jobs._sync import OrderSync
 from aioprintora.models import Session
-from aioprintora.ratelimit import Window
-from aioprintora.ratelimit_redis import RedisRateLimiter
+from aioprintora.ratelimit._local import Window
+from aioprintora.ratelimit._redis import RedisRateLimiter
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import AccountMismatchError, SQLiteStore, Store
-from aioprintora.store_redis import RedisStore
-from aioprintora.sync import OrderSync
 from tests._redis_server import redis_url  # noqa: F401
 
 from .conftest import FAST_RETRY

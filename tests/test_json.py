@@ -1,4 +1,4 @@
-"""Body parsing (aioprintora._json): msgspec and json give one result, or json decides."""
+"""Body parsing (aioprintora._http._json): msgspec and json give one result, or json decides."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from aioprintora import _json
-from aioprintora._json import loads
+from aioprintora._http import _json
+from aioprintora._http._json import loads
 
 BODIES = [
     b'{"data": {"orders": [{"totalAmount": 34.50, "n": 3}]}, "success": true}',

@@ -12,8 +12,8 @@ from aiohttp import web
 from aioprintora import PrintoraClient, RateLimitError, RetryPolicy
 from aioprintora.clock import VirtualClock
 from aioprintora.hooks import CallInfo, Hooks, RateLimitWait
-from aioprintora.ratelimit import Limiter, RateLimiter, SlotLimiter, Window
-from aioprintora.ratelimit_bucket import TokenBucket
+from aioprintora.ratelimit._bucket import TokenBucket
+from aioprintora.ratelimit._local import Limiter, RateLimiter, SlotLimiter, Window
 from tests._loopback import serve
 
 pytestmark = pytest.mark.timeout(30)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aioprintora import PrintoraClient, RetryPolicy
-from aioprintora.ratelimit import RateLimiter, Window
+from aioprintora.ratelimit._local import RateLimiter, Window
 from aioprintora.sandbox import Sandbox
 
 from ._redis_server import redis_url, unique_prefix  # noqa: F401  (fixture)

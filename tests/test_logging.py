@@ -27,7 +27,7 @@ CLIENT = textwrap.dedent(
     """
     import asyncio, sys
     from aioprintora import PrintoraClient, RetryPolicy
-    from aioprintora.ratelimit import Window
+    from aioprintora.ratelimit._local import Window
 
     async def main(url):
         retry = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_cap=0.01)

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from aioprintora import PrintoraClient, errors
-from aioprintora.retry import RetryPolicy
+from aioprintora._http.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 
 from ._wait import until

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from aioprintora import Order, Session, SessionToken, WebhookDelivery, WebhookLog
 from aioprintora._convert import loads, structure, unstructure
-from aioprintora._sansio import dumps
+from aioprintora._http.sansio import dumps
 from aioprintora.webhooks import WebhookEvent, parse_event
 
 _text = st.text(min_size=1, max_size=12)

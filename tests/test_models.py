@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from aioprintora import Order, OrderStatus, Session, SessionToken, WebhookLog, WebhookStatus
 from aioprintora._convert import camel, loads, snake, structure, unstructure
-from aioprintora._sansio import decode_success
+from aioprintora._http.sansio import decode_success
 from aioprintora.pagination import parse_page
 
 CAMEL_ORDER = {

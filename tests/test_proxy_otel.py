@@ -150,7 +150,7 @@ async def test_one_internal_span_per_call_and_a_client_span_per_attempt(
 async def test_a_failed_call_marks_its_span_and_limiter_waits_are_events(
     scripted: ScriptedServer,
 ) -> None:
-    from aioprintora.ratelimit import RateLimiter, Window
+    from aioprintora.ratelimit._local import RateLimiter, Window
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

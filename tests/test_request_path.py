@@ -17,7 +17,7 @@ import pytest
 
 from aioprintora import NotFoundError, Page, PrintoraClient, ServerError
 from aioprintora.hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, RetryEvent
-from aioprintora.ratelimit import RateLimiter, Window
+from aioprintora.ratelimit._local import RateLimiter, Window
 from aioprintora.response import RawResponse
 
 from .conftest import API_KEY, FAST_RETRY

@@ -22,11 +22,11 @@ from aioprintora import (
     RateLimitError,
     RetryPolicy,
     ServerError,
-    transport,
 )
+from aioprintora._http import transport
+from aioprintora._http.retry import is_idempotent, should_retry
+from aioprintora._http.transport import attempt_timeout
 from aioprintora.clock import SystemClock, VirtualClock
-from aioprintora.retry import is_idempotent, should_retry
-from aioprintora.transport import attempt_timeout
 
 from ._wait import until
 from .conftest import API_KEY, FAST_RETRY, assert_no_acquired

@@ -11,7 +11,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from aioprintora import errors
-from aioprintora._sansio import Answer, decipher_response
+from aioprintora._http.sansio import Answer, decipher_response
 
 URL = "https://api.printora.ai/api/v1/partners/orders?limit=20&offset=0"
 NOW = 1_800_000_000.0

@@ -9,10 +9,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from aioprintora import PrintoraClient
-from aioprintora.bulk import SessionRequest
+from aioprintora.jobs._imports import SessionRequest
+from aioprintora.jobs._store import Store
+from aioprintora.jobs._store_redis import RedisStore
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import Store
-from aioprintora.store_redis import RedisStore
 from tests._redis_server import redis_url  # noqa: F401
 
 pytestmark = pytest.mark.redis

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
+from aioprintora.jobs._sync import OrderSync
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.wire import iso
-from aioprintora.sync import OrderSync
+from aioprintora.sandbox._wire import iso
 
 from ._sync_moves import Clock, move, moves, sandbox_settings
 from .conftest import FAST_RETRY

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aioprintora import PrintoraClient
+from aioprintora.jobs._store import AccountMismatchError, RecordStore, SQLiteStore, StoreLike
+from aioprintora.jobs._store_redis import RedisStore
+from aioprintora.jobs._sync import OrderSync, WebhookLogOrderError
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import AccountMismatchError, RecordStore, SQLiteStore, StoreLike
-from aioprintora.store_redis import RedisStore
-from aioprintora.sync import OrderSync, WebhookLogOrderError
 from aioprintora.webhooks import WebhookEvent, construct_event
 
 from ._loopback import serve
@@ -176,7 +176,7 @@ async def _recorded_during_a_run_is_kept(
 
 def _event(sb: Sandbox, order_id: str, event: str) -> WebhookEvent:
     from aioprintora.models import EventType
-    from aioprintora.sandbox.payloads import build_payload
+    from aioprintora.sandbox._payloads import build_payload
     from aioprintora.webhooks import parse_event
 
     _, order = sb.world.find_order(order_id)
@@ -352,7 +352,7 @@ async def test_the_redis_store_scans_by_prefix_and_updates_in_one_write(
 _RECORDER = """
 import asyncio, sys
 from aioprintora import PrintoraClient
-from aioprintora.sync import OrderSync
+from aioprintora.jobs._sync import OrderSync
 from aioprintora.webhooks import parse_event
 
 async def main():
@@ -360,7 +360,7 @@ async def main():
     conn = None
     if where.startswith("redis://"):  # redis://host:port/db#hash
         import redis.asyncio as aioredis
-        from aioprintora.store_redis import RedisStore
+        from aioprintora.jobs._store_redis import RedisStore
         server, _, name = where.partition("#")
         conn = aioredis.from_url(server)
         where = RedisStore(conn, name)

@@ -10,7 +10,7 @@ import pytest
 
 from aioprintora import PrintoraClient, RateLimitError, RetryPolicy, ServerError
 from aioprintora.clock import SYSTEM_CLOCK, Clock, VirtualClock
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 
 from .conftest import API_KEY, assert_no_acquired
 from .scripted import ScriptedServer, fail, ok

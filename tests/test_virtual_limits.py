@@ -13,7 +13,7 @@ import pytest
 
 from aioprintora import PrintoraClient
 from aioprintora.clock import VirtualClock
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
 
 pytestmark = pytest.mark.timeout(60)

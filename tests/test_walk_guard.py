@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from aioprintora._walk_guard import Boundary, Key, Progress, request_cap
+from aioprintora._http.walk_guard import Boundary, Key, Progress, request_cap
 from aioprintora.errors import PaginationError
 from aioprintora.models import Pagination
 

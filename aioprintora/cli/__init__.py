@@ -15,10 +15,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["INSTALL_HINT", "main"]
+__all__ = ["main"]
 
 #: What a user without the extra is told (exactly; tests compare it).
-INSTALL_HINT = (
+_INSTALL_HINT = (
     "The aioprintora command needs the 'cli' extra (click and rich):\n"
     "    pip install 'aioprintora[cli]'\n"
     "(from a checkout: pip install -e '.[cli]')"
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     missing = _missing_extra()
     if missing:
-        print(f"{INSTALL_HINT}\n(missing: {', '.join(missing)})", file=sys.stderr)
+        print(f"{_INSTALL_HINT}\n(missing: {', '.join(missing)})", file=sys.stderr)
         return 1
     from ._app import run
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._output import Output
 from ._runtime import run_async
-from .output import Output
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
-    from ..ratelimit import Window
+    from ..ratelimit._local import Window
 
 __all__ = ["Api", "api_options", "parse_rate_limit"]
 
@@ -28,7 +28,7 @@ _RATE = re.compile(r"(\d+)/(\d+(?:\.\d+)?)?([a-z]*)")
 
 def parse_rate_limit(values: Sequence[str]) -> tuple[Window, ...] | None:
     """``("600/min", "10000/day")`` as windows; ``("off",)`` as None (raises ValueError)."""
-    from ..ratelimit import Window
+    from ..ratelimit._local import Window
 
     if list(values) == ["off"]:
         return None
@@ -86,7 +86,7 @@ class Api:
 
         A ValueError is the SDK refusing an argument before sending anything: a usage error.
         """
-        from ..store import AccountMismatchError
+        from ..jobs._store import AccountMismatchError
 
         client = self.client()
 

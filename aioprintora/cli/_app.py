@@ -7,14 +7,14 @@ from collections.abc import Sequence
 
 import click
 
-from . import errors
+from . import _errors as errors
 from ._files import forget
-from .jobs import jobs
-from .local import demo, sandbox
-from .orders import orders
-from .sessions import sessions
-from .webhooks import webhooks
-from .worker import worker
+from ._jobs import jobs
+from ._local import demo, sandbox
+from ._orders import orders
+from ._sessions import sessions
+from ._webhooks import webhooks
+from ._worker import worker
 
 __all__ = ["cli", "run"]
 

@@ -1,7 +1,7 @@
 """The files a command was given, remembered so an error line can name the one that failed.
 
 An ``sqlite3`` error does not say which file it is about, and a full disk raises an ``OSError``
-without a file name: :func:`aioprintora.cli.errors.report` names the file from here instead.
+without a file name: :func:`aioprintora.cli._errors.report` names the file from here instead.
 """
 
 from __future__ import annotations

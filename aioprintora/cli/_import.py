@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..resources.sessions import build_session_body
+from ._errors import describe
+from ._progress import Meter
 from ._rows import AtomicWriter, read_rows, session_request
-from .errors import describe
-from .progress import Meter
 
 if TYPE_CHECKING:
-    from ..bulk import BatchResult, Progress, SessionRequest
     from ..client import PrintoraClient
-    from .output import Output
+    from ..jobs._imports import BatchResult, Progress, SessionRequest
+    from ._output import Output
 
 __all__ = ["RESULT_COLUMNS", "check_file", "result_row", "run_import"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..hooks import CallInfo, Hooks, RetryEvent
-from .output import Output
+from ._output import Output
 
 __all__ = ["RetryNotice"]
 

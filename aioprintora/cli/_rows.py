@@ -18,9 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..bulk import SessionRequest
+from ..jobs._imports import SessionRequest
 from ..models import UserData
-from .output import to_json
+from ._output import to_json
 
 __all__ = ["IMPORT_COLUMNS", "AtomicWriter", "read_rows", "session_request"]
 

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .errors import InterruptedByUserError
+from ._errors import InterruptedByUserError
 
 __all__ = ["run_async"]
 

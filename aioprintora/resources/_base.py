@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
-from .._sansio import Undecodable
+from .._http.sansio import Undecodable
 from ..models import Page
 from ..pagination import parse_page
 

@@ -10,7 +10,7 @@ from ..pagination import PageIterator, Pager
 from ..response import to_raw_response
 from ._base import Resource
 
-__all__ = ["Orders", "OrdersWithRawResponse", "order_params"]
+__all__ = ["Orders", "OrdersWithRawResponse"]
 
 PATH = "api/v1/partners/orders"
 

@@ -14,10 +14,10 @@ from ..response import to_raw_response
 from ._base import Resource, decoder
 
 if TYPE_CHECKING:
-    from ..bulk import BatchResult, ProgressCallback, SessionRequest
-    from ..store import StoreLike
+    from ..jobs._imports import BatchResult, ProgressCallback, SessionRequest
+    from ..jobs._store import StoreLike
 
-__all__ = ["Sessions", "SessionsWithRawResponse", "build_session_body"]
+__all__ = ["Sessions", "SessionsWithRawResponse"]
 
 PATH = "api/v1/partner-session"
 
@@ -139,21 +139,21 @@ class Sessions(Resource):
         """Create many sessions concurrently; one result per request, in order.
 
         Args:
-            requests: :class:`~aioprintora.bulk.SessionRequest` objects, or dicts of their
+            requests: :class:`~aioprintora.jobs.SessionRequest` objects, or dicts of their
                 fields. Give each a ``ref`` (your stable row id): its idempotency key is derived
                 from it, so a re-run never makes a second session.
             concurrency: how many requests are in flight at once (the rate limiter still paces).
-            on_progress: called with a :class:`~aioprintora.bulk.Progress` after each request,
+            on_progress: called with a :class:`~aioprintora.jobs.Progress` after each request,
                 and every ``progress_interval`` seconds while none finishes.
-            journal: a file path (SQLite) or a :class:`~aioprintora.store.Store`: ref →
+            journal: a file path (SQLite) or a :class:`~aioprintora.jobs.Store`: ref →
                 session is recorded as each result arrives; a re-run returns journaled rows
                 without calling the API. Every request then needs a ``ref`` (else ValueError).
             progress_interval: seconds between heartbeats of ``on_progress``.
 
         Returns:
-            A :class:`~aioprintora.bulk.BatchResult` per request: ``.session`` or ``.error``.
+            A :class:`~aioprintora.jobs.BatchResult` per request: ``.session`` or ``.error``.
         """
-        from ..bulk import _create
+        from ..jobs._imports import _create
 
         return await _create(
             self,
@@ -177,7 +177,7 @@ class Sessions(Resource):
 
         Requests are read lazily, so a generator of a million rows never sits in memory.
         """
-        from ..bulk import _iter_create
+        from ..jobs._imports import _iter_create
 
         return _iter_create(
             self,

@@ -17,7 +17,7 @@ from ..pagination import PageIterator, Pager
 from ..response import to_raw_response
 from ._base import Resource, decoder
 
-__all__ = ["WebhookLogs", "WebhookLogsWithRawResponse", "log_params"]
+__all__ = ["WebhookLogs", "WebhookLogsWithRawResponse"]
 
 PATH = "api/v1/partners/webhook-logs"
 

@@ -10,43 +10,40 @@
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from .._lazy import exports as _exports
 
 # Resolved on first use (PEP 562): the pytest plugin in this package is imported by every pytest
 # run in an environment that has aioprintora, and should not pay for aiohttp.web there.
 if typing.TYPE_CHECKING:
-    from .records import OrderRecord, SessionRecord, WebhookLogRecord
-    from .server import DEFAULT_RATE_LIMITS, Sandbox
-    from .state import Partner
+    from ._controls import openapi_document
+    from ._middleware import RequestRecord
+    from ._records import OrderRecord, SessionRecord, WebhookLogRecord
+    from ._server import DEFAULT_RATE_LIMITS, Sandbox
+    from ._state import Partner
 
 _HOMES: dict[str, str] = {
-    "DEFAULT_RATE_LIMITS": "server",
-    "OrderRecord": "records",
-    "Partner": "state",
-    "Sandbox": "server",
-    "SessionRecord": "records",
-    "WebhookLogRecord": "records",
+    "DEFAULT_RATE_LIMITS": "_server",
+    "OrderRecord": "_records",
+    "Partner": "_state",
+    "RequestRecord": "_middleware",
+    "Sandbox": "_server",
+    "SessionRecord": "_records",
+    "WebhookLogRecord": "_records",
+    "openapi_document": "_controls",
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'aioprintora.sandbox' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = _exports(__name__, _HOMES, globals())
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
     "OrderRecord",
     "Partner",
+    "RequestRecord",
     "Sandbox",
     "SessionRecord",
     "WebhookLogRecord",
+    "openapi_document",
 ]

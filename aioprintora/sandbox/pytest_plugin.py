@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from ._server import Sandbox
 
 __all__ = ["printora_sandbox"]
 
@@ -32,7 +32,7 @@ if HAS_PYTEST_ASYNCIO:
 
         Webhook retries run 1000 times faster than in production (1 min -> 60 ms).
         """
-        from .server import Sandbox  # imported late: keeps plugin loading light
+        from ._server import Sandbox  # imported late: keeps plugin loading light
 
         async with Sandbox(webhook_time_scale=0.001) as sandbox:
             yield sandbox

@@ -2,7 +2,8 @@
 
 ::
 
-    from aioprintora.webhooks import construct_event, WebhookSignatureError
+    from aioprintora.errors import WebhookSignatureError
+    from aioprintora.webhooks import construct_event
 
     event = construct_event(body, request.headers.get("X-Printora-Signature"), secret)
     event.session_id, event.event_type, event.timestamp, event.data, event.dedup_key
@@ -15,17 +16,15 @@ Duplicate stores: :class:`MemoryDedupStore` (default) and :class:`RedisDedupStor
 
 from __future__ import annotations
 
-from aioprintora.errors import WebhookError, WebhookPayloadError, WebhookSignatureError
-from aioprintora.models import EventType, OrderStatus
-from aioprintora.webhooks.aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
-from aioprintora.webhooks.dedup import (
+from aioprintora.errors import WebhookPayloadError, WebhookSignatureError
+from aioprintora.webhooks._aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
+from aioprintora.webhooks._dedup import (
     Claim,
     ClaimState,
     DedupStore,
     MemoryDedupStore,
-    dedup_key_string,
 )
-from aioprintora.webhooks.events import (
+from aioprintora.webhooks._events import (
     Customer,
     OrderEventData,
     OrderItem,
@@ -34,53 +33,43 @@ from aioprintora.webhooks.events import (
     construct_event,
     parse_event,
 )
-from aioprintora.webhooks.receiver import (
+from aioprintora.webhooks._receiver import (
     DEFAULT_MAX_BODY_SIZE,
     Outcome,
     WebhookCallback,
     WebhookReceiver,
 )
-from aioprintora.webhooks.redis_dedup import RedisDedupStore
-from aioprintora.webhooks.signature import (
+from aioprintora.webhooks._redis_dedup import RedisDedupStore
+from aioprintora.webhooks._signature import (
     SIGNATURE_HEADER,
-    SIGNATURE_SCHEME,
-    WebhookTimestampError,
     check_timestamp,
     sign_payload,
     verify_signature,
 )
-from aioprintora.webhooks.tracker import OrderStatusTracker, event_status, furthest_status
+from aioprintora.webhooks._tracker import OrderStatusTracker
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
     "SIGNATURE_HEADER",
-    "SIGNATURE_SCHEME",
     "Claim",
     "ClaimState",
     "Customer",
     "DedupStore",
-    "EventType",
     "MemoryDedupStore",
     "OrderEventData",
     "OrderItem",
-    "OrderStatus",
     "OrderStatusTracker",
     "Outcome",
     "RedisDedupStore",
     "ShippingAddress",
     "WebhookCallback",
-    "WebhookError",
     "WebhookEvent",
     "WebhookPayloadError",
     "WebhookReceiver",
     "WebhookSignatureError",
-    "WebhookTimestampError",
     "aiohttp_handler",
     "check_timestamp",
     "construct_event",
-    "dedup_key_string",
-    "event_status",
-    "furthest_status",
     "parse_event",
     "sign_payload",
     "verify_signature",

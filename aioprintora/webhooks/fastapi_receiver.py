@@ -17,14 +17,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from aioprintora.errors import WebhookPayloadError, WebhookSignatureError
-from aioprintora.webhooks.dedup import DedupStore
-from aioprintora.webhooks.events import WebhookEvent, construct_event
-from aioprintora.webhooks.receiver import (
+from aioprintora.webhooks._dedup import DedupStore
+from aioprintora.webhooks._events import WebhookEvent, construct_event
+from aioprintora.webhooks._receiver import (
     DEFAULT_MAX_BODY_SIZE,
     WebhookCallback,
     WebhookReceiver,
 )
-from aioprintora.webhooks.signature import SIGNATURE_HEADER, normalize_secrets
+from aioprintora.webhooks._signature import SIGNATURE_HEADER, normalize_secrets
 
 __all__ = ["fastapi_router", "verified_event", "webhook_router"]
 

@@ -12,12 +12,17 @@ import re
 from typing import Any
 
 
-def _aliases(modules: tuple[str, ...]) -> dict[str, str]:
-    """``home.module.Name`` → the public name it is documented under (first public module wins)."""
+def _aliases(modules: tuple[str, ...], reexports: frozenset[str]) -> dict[str, str]:
+    """``home.module.Name`` → the public name it is documented under (first public module wins).
+
+    A re-export (``aioprintora.OrderSync``) is never where a name is documented.
+    """
     found: dict[str, str] = {}
     for module_name in modules:
         module = importlib.import_module(module_name)
         for name in module.__all__:
+            if f"{module_name}.{name}" in reexports:
+                continue
             value = getattr(module, name)
             home = getattr(value, "__module__", None)
             qualname = getattr(value, "__qualname__", None)
@@ -90,12 +95,22 @@ _ALIASES: dict[str, str] = {}
 
 
 def _load_aliases(app: Any, config: Any) -> None:
-    _ALIASES.update(_aliases(tuple(config.apiref_modules)))
+    _ALIASES.update(_aliases(tuple(config.apiref_modules), frozenset(config.apiref_reexports)))
+
+
+def _mark_reexports(app: Any, env: Any) -> None:
+    """A re-export's entry is an alias, as a canonical name is: a guide's `OrderSync` links once."""
+    objects = env.get_domain("py").objects
+    for name in app.config.apiref_reexports:
+        if name in objects:
+            objects[name] = objects[name]._replace(aliased=True)
 
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("apiref_modules", (), "env", types=frozenset({tuple, list}))
+    app.add_config_value("apiref_reexports", (), "env", types=frozenset({tuple, list}))
     app.connect("config-inited", _load_aliases)
+    app.connect("env-updated", _mark_reexports)
     app.connect("missing-reference", _resolve_alias)
     app.connect("autodoc-process-bases", _public_bases)
     app.connect("autodoc-process-docstring", _hide_inline_type, priority=100)  # before napoleon

@@ -9,12 +9,12 @@ import click
 import click.testing
 import pytest
 
-from aioprintora.cli import INSTALL_HINT
+from aioprintora.cli import _INSTALL_HINT as INSTALL_HINT
 from aioprintora.cli._api import parse_rate_limit
 from aioprintora.cli._app import cli
-from aioprintora.cli.progress import eta_seconds
-from aioprintora.cli.ratewatch import RateWatch, describe_window, wait_message
-from aioprintora.ratelimit import RateLimiter, Window
+from aioprintora.cli._progress import eta_seconds
+from aioprintora.cli._ratewatch import RateWatch, describe_window, wait_message
+from aioprintora.ratelimit._local import RateLimiter, Window
 
 from ._run import cli_env
 

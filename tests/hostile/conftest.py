@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from aioprintora import PrintoraClient
-from aioprintora.retry import RetryPolicy
+from aioprintora._http.retry import RetryPolicy
 from tests._loopback import serve
 from tests._redis_server import redis_server_factory, redis_url  # noqa: F401
 

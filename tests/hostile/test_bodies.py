@@ -19,7 +19,7 @@ from aioprintora import (
     ResponseTooLargeError,
     ServerError,
 )
-from aioprintora._body import DEFAULT_MAX_RESPONSE_SIZE
+from aioprintora._http._body import DEFAULT_MAX_RESPONSE_SIZE
 
 from .conftest import FAST, client, hostile, order
 

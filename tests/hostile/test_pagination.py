@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora import Order, PaginationError
-from aioprintora._walk_guard import request_cap
+from aioprintora._http.walk_guard import request_cap
 from aioprintora.pagination import Pager
 
 from .conftest import client, hostile, order

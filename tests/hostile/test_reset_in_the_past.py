@@ -6,9 +6,9 @@ import pytest
 from aiohttp import web
 
 from aioprintora import PrintoraClient
-from aioprintora._ratelimit_headers import observation, reset_delay_seconds
 from aioprintora.clock import VirtualClock
-from aioprintora.ratelimit import DEFAULT_WINDOWS, RateLimiter
+from aioprintora.ratelimit._headers import observation, reset_delay_seconds
+from aioprintora.ratelimit._local import DEFAULT_WINDOWS, RateLimiter
 
 from .conftest import API_KEY, FAST, hostile, order
 

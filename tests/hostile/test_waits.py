@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora import DEFAULT_RATE_LIMIT, RateLimitError
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 
 from .conftest import client, hostile, order
 
@@ -91,7 +91,7 @@ async def test_a_frozen_redis_limiter_is_an_outage_not_a_hang(
 ) -> None:
     from redis.asyncio import Redis
 
-    from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter
+    from aioprintora.ratelimit._redis import RateLimiterUnavailableError, RedisRateLimiter
 
     server = redis_server_factory()
     redis = Redis.from_url(server.url)  # type: ignore[attr-defined]  # no socket_timeout at all

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 
 from aioprintora.webhooks import MemoryDedupStore, WebhookEvent
-from aioprintora.webhooks.aiohttp_receiver import webhook_handler
-from aioprintora.webhooks.dedup import Claim, DedupStore
+from aioprintora.webhooks._aiohttp_receiver import webhook_handler
+from aioprintora.webhooks._dedup import Claim, DedupStore
 from tests._loopback import serve
 from tests._wait import until
 from tests.webhooks.conftest import SECRET, event_body, signed_headers

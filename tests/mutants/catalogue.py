@@ -25,35 +25,35 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the defects --------------------------------------------------------------------------
     Mutant(
         "truncated body becomes a timeout",
-        "aioprintora/retry.py",
+        "aioprintora/_http/retry.py",
         "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
         "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
         ("tests/test_retry.py::test_truncated_body_is_a_transport_error_and_gets_retried",),
     ),
     Mutant(
         "Retry-After as an HTTP date is ignored",
-        "aioprintora/_ratelimit_headers.py",
+        "aioprintora/ratelimit/_headers.py",
         "    when = http_date_to_unix(raw)\n    if when is None:",
         "    when = None\n    if when is None:",
         ("tests/test_retry.py::test_retry_after_as_http_date",),
     ),
     Mutant(
         "a server error sinks the whole batch",
-        "aioprintora/bulk.py",
+        "aioprintora/jobs/_imports.py",
         "        except Exception as exc:  # one bad item must not sink the batch...",
         "        except ValueError as exc:",
         ("tests/test_bulk.py::test_server_errors_are_kept_per_item",),
     ),
     Mutant(
         "dedup keys of different pairs collide",
-        "aioprintora/webhooks/dedup.py",
+        "aioprintora/webhooks/_dedup.py",
         'return f"{len(event)}:{event}:{session_id}"',
         'return f"{event}:{session_id}"',
         ("tests/webhooks/test_webhook_dedup.py",),
     ),
     Mutant(
         "the server's error code does not reach the caller",
-        "aioprintora/_sansio.py",
+        "aioprintora/_http/sansio.py",
         '        "code": code,\n',
         '        "code": None,\n',
         ("tests/test_integration.py::test_server_side_validation_reaches_the_caller",),
@@ -67,7 +67,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a naive webhook timestamp is read as local time",
-        "aioprintora/webhooks/signature.py",
+        "aioprintora/webhooks/_signature.py",
         "        timestamp = timestamp.replace(tzinfo=timezone.utc)",
         "        timestamp = timestamp.astimezone(timezone.utc)",
         (
@@ -91,7 +91,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a call cut off by aclose() surfaces as a bare aiohttp error",
-        "aioprintora/retry.py",
+        "aioprintora/_http/retry.py",
         "    if closed and isinstance(exc, Exception):",
         "    if False:",
         (
@@ -102,7 +102,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the guarantees, checked everywhere -----------------------------------------------------
     Mutant(
         "Retry-After in seconds is ignored",
-        "aioprintora/_ratelimit_headers.py",
+        "aioprintora/ratelimit/_headers.py",
         "    if seconds is not None:\n        return _clamp(seconds)\n",
         "    if seconds is not None:\n        return None\n",
         ("tests/test_retry.py::test_retry_after_is_honoured_without_jitter",),
@@ -128,7 +128,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the limiter is 5% slow (never over the limit, so only exact timing sees it)",
-        "aioprintora/ratelimit.py",
+        "aioprintora/ratelimit/_local.py",
         "            return wait + _slack(now)  # nothing charged: all windows or none",
         "            return wait * 1.05 + _slack(now)",
         ("tests/test_limits.py::test_two_hundred_waiters_go_in_exact_bursts_on_a_virtual_clock",),
@@ -148,7 +148,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- hostile servers (issue 12) and the held slots (issue 9) --------------------------------
     Mutant(
         "a known long limiter wait is slept through instead of refused",
-        "aioprintora/ratelimit.py",
+        "aioprintora/ratelimit/_local.py",
         "    if wait <= max_wait or math.isinf(wait):\n        return wait\n",
         "    return wait\n",
         (
@@ -165,14 +165,14 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the response size cap is not applied to a body of announced length",
-        "aioprintora/_body.py",
+        "aioprintora/_http/_body.py",
         "        if length > cap:\n",
         "        if False:\n",
         ("tests/hostile/test_bodies.py::test_the_cap_is_configurable",),
     ),
     Mutant(
         "a slot is charged from the send, not held until the answer",
-        "aioprintora/ratelimit.py",
+        "aioprintora/ratelimit/_local.py",
         "    return limiter if isinstance(limiter, SlotLimiter) else _AcquireOnly(limiter)\n",
         "    return _AcquireOnly(limiter)\n",
         (
@@ -181,21 +181,21 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "an attempt outlives its timeout",
-        "aioprintora/transport.py",
+        "aioprintora/_http/transport.py",
         "    return aiohttp.ClientTimeout(total=budget)\n",
         "    return aiohttp.ClientTimeout(total=budget * 1000)\n",
         ("tests/test_retry.py::test_timeout_is_raised_within_timeout_plus_100ms",),
     ),
     Mutant(
         "a body msgspec refuses escapes instead of going to json",
-        "aioprintora/_json.py",
+        "aioprintora/_http/_json.py",
         "        except refused:\n",
         "        except ():\n",
         ("tests/test_json.py",),
     ),
     Mutant(
         "an item's second timestamp is taken for its first",
-        "aioprintora/_shapes.py",
+        "aioprintora/_http/_shapes.py",
         'f"    if {var} == {first}_text:"',
         'f"    if True:"',
         ("tests/test_decoding.py::test_datetimes_on_the_fast_path_match_the_general_path",),
@@ -203,7 +203,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- issue 20: exact checks --------------------------------------------------------------
     Mutant(
         "a malformed JSON answer loses its body excerpt",
-        "aioprintora/_sansio.py",
+        "aioprintora/_http/sansio.py",
         "message, status_code=status, body=excerpt, headers=headers,",
         "message, status_code=status, headers=headers,",
         (
@@ -213,7 +213,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the default limit is 61 a minute",
-        "aioprintora/ratelimit.py",
+        "aioprintora/ratelimit/_window.py",
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(60, 60.0),",
         "DEFAULT_WINDOWS: tuple[Window, ...] = (Window(61, 60.0),",
         ("tests/test_virtual_limits.py::test_the_default_limit_is_sixty_a_minute_end_to_end",),
@@ -221,7 +221,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the joints of the request path (issue 23) ------------------------------------------------
     Mutant(
         "a listing sorted oldest first is walked as if newest first",
-        "aioprintora/_walk_guard.py",
+        "aioprintora/_http/walk_guard.py",
         "        _newest_first(keys, offset)\n",
         "",
         (
@@ -231,21 +231,21 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a proxy's password stays in the error's cause",
-        "aioprintora/transport.py",
+        "aioprintora/_http/transport.py",
         "dropped if request.proxy is None else without_credentials(",
         "dropped if True else without_credentials(",
         ("tests/hostile/test_proxy_secrets.py",),
     ),
     Mutant(
         "a reset in the past holds the whole window",
-        "aioprintora/_ratelimit_headers.py",
+        "aioprintora/ratelimit/_headers.py",
         '"X-RateLimit-Reset"), signed=True)',
         '"X-RateLimit-Reset"), signed=False)',
         ("tests/hostile/test_reset_in_the_past.py",),
     ),
     Mutant(
         "a 429's wait is reported as a full window",
-        "aioprintora/ratelimit.py",
+        "aioprintora/ratelimit/_local.py",
         "        return self._paused_until > self._clock()\n",
         "        return False\n",
         (

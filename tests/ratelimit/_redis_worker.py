@@ -15,8 +15,8 @@ import time
 import aiohttp
 from redis.asyncio import Redis
 
-from aioprintora.ratelimit import Window
-from aioprintora.ratelimit_redis import RedisRateLimiter
+from aioprintora.ratelimit._local import Window
+from aioprintora.ratelimit._redis import RedisRateLimiter
 
 WINDOW = Window(20, 2.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from aioprintora.ratelimit import Limiter, RateLimiter, Window
+from aioprintora.ratelimit._local import Limiter, RateLimiter, Window
 
 from .helpers import ManualTime, VirtualTime, max_in_any_interval
 

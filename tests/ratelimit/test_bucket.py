@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioprintora._ratelimit_headers import observation
-from aioprintora.ratelimit import DEFAULT_WINDOWS, RateLimiter, Window
+from aioprintora.ratelimit._headers import observation
+from aioprintora.ratelimit._local import DEFAULT_WINDOWS, RateLimiter, Window
 
 from .helpers import max_in_any_interval
 

@@ -7,7 +7,7 @@ from email.utils import formatdate
 import pytest
 from multidict import CIMultiDict
 
-from aioprintora._ratelimit_headers import (
+from aioprintora.ratelimit._headers import (
     FALLBACK_429_PAUSE,
     MAX_HEADER_WAIT,
     http_date_to_unix,
@@ -16,7 +16,7 @@ from aioprintora._ratelimit_headers import (
     reset_delay_seconds,
     retry_after_seconds,
 )
-from aioprintora.ratelimit import DEFAULT_WINDOWS, Window
+from aioprintora.ratelimit._local import DEFAULT_WINDOWS, Window
 
 SERVER_NOW = 1_738_234_500.0  # the server's clock, as its Date header says
 SKEWED_LOCAL = SERVER_NOW + 3_600.0  # our clock is an hour fast

@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from aioprintora.ratelimit import DEFAULT_WINDOWS, RateLimiter, Window
-from aioprintora.sandbox.ratelimit import QuotaCounter as ServerLimiter
+from aioprintora.ratelimit._local import DEFAULT_WINDOWS, RateLimiter, Window
+from aioprintora.sandbox._ratelimit import QuotaCounter as ServerLimiter
 from tests._loopback import serve as loopback
 
 from .helpers import VirtualTime

@@ -15,8 +15,12 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from aioprintora.ratelimit import Limiter, Window
-from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
+from aioprintora.ratelimit._local import Limiter, Window
+from aioprintora.ratelimit._redis import (
+    RateLimiterUnavailableError,
+    RedisRateLimiter,
+    redis_key_for,
+)
 from tests._loopback import serve
 from tests._redis_server import RedisServer, unique_prefix
 

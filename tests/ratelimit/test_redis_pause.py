@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from aioprintora.ratelimit import SlotLimiter, Window
-from aioprintora.ratelimit_redis import RedisRateLimiter
+from aioprintora.ratelimit._local import SlotLimiter, Window
+from aioprintora.ratelimit._redis import RedisRateLimiter
 from tests._redis_server import unique_prefix
 
 pytestmark = pytest.mark.redis

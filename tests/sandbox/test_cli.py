@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from aioprintora import PrintoraClient, cli
+from aioprintora.jobs._sync import OrderSync
 from aioprintora.sandbox import Sandbox
-from aioprintora.sync import OrderSync
 
 from .test_webhooks import Receiver
 
@@ -70,7 +70,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
 
 
 def test_the_sandbox_command_keeps_its_options_and_defaults() -> None:
-    from aioprintora.cli.local import sandbox
+    from aioprintora.cli._local import sandbox
 
     params = sandbox.make_context("sandbox", []).params
     expected = {"host": "127.0.0.1", "port": 8080, "seed": None, "orders": 0}

@@ -17,10 +17,11 @@ from aiohttp import web
 from yarl import URL
 
 from aioprintora.models import EventType, OrderStatus, SessionStatus, WebhookStatus
-from aioprintora.sandbox import Sandbox, validation
-from aioprintora.sandbox.controls import openapi_document
-from aioprintora.sandbox.lifecycle import add_lifecycle_routes
-from aioprintora.sandbox.routes import add_api_routes
+from aioprintora.sandbox import Sandbox
+from aioprintora.sandbox import _validation as validation
+from aioprintora.sandbox._controls import openapi_document
+from aioprintora.sandbox._lifecycle import add_lifecycle_routes
+from aioprintora.sandbox._routes import add_api_routes
 
 from .conftest import SESSION_BODY, Api
 

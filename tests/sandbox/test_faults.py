@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.faults import FaultPlan, check_kind
+from aioprintora.sandbox._faults import FaultPlan, check_kind
 
 from .conftest import Api
 

@@ -12,7 +12,7 @@ import pytest
 
 from aioprintora import PrintoraClient, SessionStatus
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.lifecycle import MAX_CLOCK_STEP
+from aioprintora.sandbox._lifecycle import MAX_CLOCK_STEP
 
 from .conftest import SESSION_BODY, Api
 

@@ -8,7 +8,9 @@ import pkgutil
 
 import aioprintora
 import aioprintora.sandbox
-from aioprintora import errors, ratelimit, ratelimit_redis
+from aioprintora import errors
+from aioprintora.ratelimit import _local as ratelimit
+from aioprintora.ratelimit import _redis as ratelimit_redis
 
 
 def _client_names() -> set[str]:

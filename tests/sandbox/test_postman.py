@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.routes import add_api_routes
+from aioprintora.sandbox._routes import add_api_routes
 
 from ._postman import ORIGINAL, extract, load, requests
 

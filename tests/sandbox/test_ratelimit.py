@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.ratelimit import QuotaCounter
+from aioprintora.sandbox._ratelimit import QuotaCounter
 
 from .conftest import Api
 

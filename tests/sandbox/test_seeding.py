@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from aioprintora import PrintoraClient
+from aioprintora.jobs._sync import OrderSync
 from aioprintora.models import OrderStatus
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.state import ORDER_PATH, history_events
-from aioprintora.sandbox.wire import iso
-from aioprintora.sync import OrderSync
+from aioprintora.sandbox._state import ORDER_PATH, history_events
+from aioprintora.sandbox._wire import iso
 
 from .test_webhooks import Receiver
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from aioprintora.sandbox import Sandbox
-from aioprintora.sandbox.delivery import RETRY_SCHEDULE
-from aioprintora.webhooks.signature import sign_payload
+from aioprintora.sandbox._delivery import RETRY_SCHEDULE
+from aioprintora.webhooks._signature import sign_payload
 
 from .._wait import until
 from .conftest import Api

@@ -41,15 +41,19 @@ from aioprintora import (
     WebhookStatus,
     __version__,
 )
-from aioprintora.bulk import BatchResult, Progress, SessionRequest
 from aioprintora.hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, RetryEvent
+from aioprintora.jobs._imports import BatchResult, Progress, SessionRequest
+from aioprintora.jobs._sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.otel import OpenTelemetryHooks
 from aioprintora.pagination import PageIterator, Pager, PaginationStats
-from aioprintora.ratelimit import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
-from aioprintora.ratelimit_redis import RateLimiterUnavailableError, RedisRateLimiter, redis_key_for
+from aioprintora.ratelimit._local import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
+from aioprintora.ratelimit._redis import (
+    RateLimiterUnavailableError,
+    RedisRateLimiter,
+    redis_key_for,
+)
 from aioprintora.response import RateLimitStatus, RawResponse
 from aioprintora.sandbox import OrderRecord, Partner, Sandbox, SessionRecord, WebhookLogRecord
-from aioprintora.sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.webhooks import (
     SIGNATURE_HEADER,
     MemoryDedupStore,

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from aioprintora.jobs._store import SQLiteStore
 from aioprintora.sandbox import Sandbox
-from aioprintora.store import SQLiteStore
 
 from .conftest import serve_asgi
 

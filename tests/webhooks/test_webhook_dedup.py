@@ -6,13 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aioprintora.webhooks import (
-    ClaimState,
-    DedupStore,
-    MemoryDedupStore,
-    RedisDedupStore,
-    dedup_key_string,
-)
+from aioprintora.webhooks import ClaimState, DedupStore, MemoryDedupStore, RedisDedupStore
+from aioprintora.webhooks._dedup import dedup_key_string
 
 
 class FakeClock:

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from aioprintora.errors import WebhookTimestampError
 from aioprintora.models import EventType, OrderStatus
 from aioprintora.webhooks import (
     WebhookEvent,
     WebhookPayloadError,
     WebhookSignatureError,
-    WebhookTimestampError,
     construct_event,
     parse_event,
     sign_payload,

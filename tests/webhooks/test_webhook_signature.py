@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from aioprintora.errors import WebhookTimestampError
 from aioprintora.webhooks import (
     WebhookSignatureError,
-    WebhookTimestampError,
     check_timestamp,
     sign_payload,
     verify_signature,

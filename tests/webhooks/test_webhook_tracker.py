@@ -7,14 +7,8 @@ import itertools
 import pytest
 
 from aioprintora.models import OrderStatus
-from aioprintora.webhooks import (
-    OrderStatusTracker,
-    WebhookEvent,
-    event_status,
-    furthest_status,
-    parse_event,
-)
-from aioprintora.webhooks.tracker import STATUS_RANK
+from aioprintora.webhooks import OrderStatusTracker, WebhookEvent, parse_event
+from aioprintora.webhooks._tracker import STATUS_RANK, event_status, furthest_status
 
 LIFECYCLE = ["order.created", "order.paid", "order.shipped", "order.delivered"]
 

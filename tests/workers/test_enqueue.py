@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from aioprintora.bulk import SessionRequest
+from aioprintora.jobs._imports import SessionRequest
 from aioprintora.workers import enqueue_import, import_id_for, import_status
 from tests._redis_server import RedisServer
 from tests.cli._run import run

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from aioprintora import workers
 from aioprintora.models import Order
-from aioprintora.ratelimit import Window
+from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
 from aioprintora.workers import (
     ChunkDeferred,
@@ -74,7 +74,7 @@ async def test_the_webhook_fed_sync_job_yields_what_a_receiver_recorded(redis_ur
     from redis.asyncio import Redis
 
     from aioprintora import PrintoraClient
-    from aioprintora.sync import OrderSync
+    from aioprintora.jobs._sync import OrderSync
     from aioprintora.webhooks import construct_event
     from tests._loopback import serve
 
