@@ -20,30 +20,8 @@ from .test_webhooks import Receiver
 
 
 async def test_cli_serves_a_sandbox_until_terminated() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aioprintora",
-        "sandbox",
-        "--port",
-        "0",
-        "--seed",
-        "7",
-        "--orders",
-        "12",
-        "--no-rate-limits",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc, lines = await _start("--seed", "7", "--orders", "12", "--no-rate-limits")
     try:
-        assert proc.stdout is not None
-        lines: dict[str, str] = {}
-        while "seed" not in lines:
-            raw = await asyncio.wait_for(proc.stdout.readline(), 10)
-            line = raw.decode().strip()
-            assert line, "the CLI exited before printing its settings"
-            name, _, value = line.partition(": ")
-            lines[name] = value
         assert lines["base_url"].startswith("http://127.0.0.1:")
         assert lines["api_key"].startswith("sk_test_")
         assert lines["webhook_secret"].startswith("whsec_")
@@ -61,12 +39,7 @@ async def test_cli_serves_a_sandbox_until_terminated() -> None:
             assert "X-RateLimit-Limit" not in resp.headers  # --no-rate-limits
             assert (await resp.json())["data"]["pagination"]["total"] == 12
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), 10)
-        assert proc.stderr is not None
-        await proc.stderr.read()
-    assert code == 0
+        assert await _stop(proc) == 0
 
 
 def test_the_sandbox_command_keeps_its_options_and_defaults() -> None:
@@ -85,8 +58,9 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Usage: aioprintora [OPTIONS] COMMAND" in err and "sandbox" in err
 
 
-async def _start(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
-    proc = await asyncio.create_subprocess_exec(
+async def _spawn(*args: str) -> asyncio.subprocess.Process:
+    """``aioprintora sandbox --port 0 ARGS`` as a subprocess, its output piped."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "aioprintora",
@@ -97,6 +71,11 @@ async def _start(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def _start(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    """The sandbox started, and the settings it printed."""
+    proc = await _spawn(*args)
     assert proc.stdout is not None
     lines: dict[str, str] = {}
     while "openapi" not in lines:
@@ -146,17 +125,7 @@ async def test_rate_limit_sets_the_windows_the_sandbox_enforces() -> None:
     ],
 )
 async def test_a_bad_rate_limit_is_a_usage_error(args: list[str], message: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aioprintora",
-        "sandbox",
-        "--port",
-        "0",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await _spawn(*args)
     _out, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2
     assert message in err.decode() and "Traceback" not in err.decode()
