@@ -5,7 +5,8 @@ Every rule lives here, registered once; the models stay plain attrs classes.
 - Keys: a model accepts each field under its snake_case name, its camelCase name, and any
   ``metadata={"aliases": (...)}`` the field declares (the spec's [drift] names such as
   ``order_id`` for ``id``). Unknown keys are ignored so new server fields never break old clients.
-  Unstructuring writes camelCase and leaves out ``None`` optionals.
+  Unstructuring writes camelCase and leaves out ``None`` optionals; a field's
+  ``metadata={"wire_value": fn}`` spells its value on the wire (a UUID's canonical form).
 - ``str`` enums: an unknown value is kept as a plain ``str`` (fields are typed ``Enum | str``).
 - Money is :class:`~decimal.Decimal`; bodies are parsed with every float as a ``Decimal`` (see
   :mod:`aioprintora._http._json`) so the value is exact to the JSON text. ``NaN``, ``Infinity``,
@@ -177,6 +178,7 @@ def _unstructure_attrs(cls: type[T]) -> Callable[[T], dict[str, Any]]:
             rename=_wire_name(f),
             omit_if_default=f.default is None,
             omit=not f.metadata.get("serialize", True),
+            unstruct_hook=f.metadata.get("wire_value"),
         )
         for f in attrs.fields(cls)  # type: ignore[arg-type]
     }

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..resources.sessions import build_session_body
 from ._errors import describe
 from ._progress import Meter
 from ._rows import AtomicWriter, read_rows, session_request
@@ -26,10 +25,7 @@ def _numbered(path: Path) -> Iterator[tuple[int, SessionRequest]]:
     """``(line, request)`` per row (the header is line 1), refusing a bad row (ValueError)."""
     for number, row in read_rows(path):
         try:
-            request = session_request(row)
-            args = request.create_arguments()
-            args.pop("idempotency_key")
-            build_session_body(**args)  # the SDK's own checks, before anything is sent
+            request = session_request(row)  # the SDK's own checks, before anything is sent
         except (TypeError, ValueError) as exc:
             raise ValueError(f"line {number}: {exc}") from None
         yield number, request

@@ -18,30 +18,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..jobs._imports import SessionRequest
+import attrs
+
 from ..models import UserData
+from ..resources._session_request import CONTENT, FLOWS, SessionRequest
 from ._output import to_json
 
 __all__ = ["IMPORT_COLUMNS", "AtomicWriter", "read_rows", "session_request"]
 
+#: A row's columns for the request's own fields; its ``user_data`` is spread over the next.
+_FIELDS = tuple(name for name in CONTENT if name != "user_data")
+_USER_DATA = tuple(field.name for field in attrs.fields(UserData))
 #: The columns of an import file; ``ref``, both URLs and one flow column are required.
-IMPORT_COLUMNS = (
-    "ref",
-    "image_url",
-    "creator_id",
-    "merch_id",
-    "variant_id",
-    "quantity",
-    "success_url",
-    "failed_url",
-    "email",
-    "first_name",
-    "last_name",
-    "name",
-)
-_USER_DATA = ("email", "first_name", "last_name", "name")
-_REQUIRED = ("ref", "success_url", "failed_url")
-_FLOWS = ("image_url", "creator_id", "merch_id")
+IMPORT_COLUMNS = ("ref", *_FIELDS, *_USER_DATA)
+_REQUIRED = ("ref", *(f.name for f in attrs.fields(SessionRequest) if f.default is attrs.NOTHING))
 #: What a spreadsheet may take for the start of a formula (OWASP, CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -64,7 +54,8 @@ def _whole(value: Any) -> int | None:
 
 
 def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> SessionRequest:
-    """One import row (flat, or with ``user_data`` nested) as a request (raises ValueError)."""
+    """One import row (flat, or with ``user_data`` nested) as a request: the request's own
+    checks refuse a bad field (ValueError naming it)."""
     fields = {k: _blank(v) for k, v in row.items()}
     unknown = set(fields) - set(IMPORT_COLUMNS) - {"user_data"}
     if unknown:
@@ -72,25 +63,14 @@ def session_request(row: Mapping[str, Any], *, require_ref: bool = True) -> Sess
     ref = fields.get("ref")
     if require_ref and not ref:
         raise ValueError("every row needs a ref (the key that makes re-runs safe)")
-    for name in ("success_url", "failed_url"):
-        if not fields.get(name):
-            raise ValueError(f"{name} is required")
     nested = fields.get("user_data") or {}
     if not isinstance(nested, Mapping):
         raise ValueError("user_data must be an object")
     people = {k: fields.get(k) or _blank(nested.get(k)) for k in _USER_DATA}
-    quantity = _whole(fields.get("quantity"))
-    return SessionRequest(
-        ref=None if ref is None else str(ref),
-        success_url=str(fields["success_url"]),
-        failed_url=str(fields["failed_url"]),
-        image_url=fields.get("image_url"),
-        creator_id=fields.get("creator_id"),
-        merch_id=fields.get("merch_id"),
-        variant_id=fields.get("variant_id"),
-        quantity=quantity,
-        user_data=UserData(**people) if any(people.values()) else None,
-    )
+    own: dict[str, Any] = {name: fields.get(name) for name in _FIELDS}
+    own["quantity"] = _whole(own["quantity"])
+    user_data = UserData(**people) if any(people.values()) else None
+    return SessionRequest(**own, ref=None if ref is None else str(ref), user_data=user_data)
 
 
 def check_header(columns: Sequence[str]) -> None:
@@ -101,8 +81,8 @@ def check_header(columns: Sequence[str]) -> None:
             f"line 1: unknown column(s) {', '.join(unknown)} (known: {', '.join(IMPORT_COLUMNS)})"
         )
     missing = [c for c in _REQUIRED if c not in columns]
-    if not any(c in columns for c in _FLOWS):
-        missing.append(" or ".join(_FLOWS))
+    if not any(c in columns for c in FLOWS):
+        missing.append(" or ".join(FLOWS))
     if missing:
         raise ValueError(f"line 1: no {', no '.join(missing)} column (required)")
 

@@ -42,22 +42,7 @@ def sessions() -> None:
     help="Your own id for it: the same ref never makes a second session (safe to re-run).",
 )
 @api_options
-def create(
-    api: Api,
-    *,
-    image_url: str | None,
-    creator_id: str | None,
-    merch_id: str | None,
-    variant_id: str | None,
-    quantity: int | None,
-    success_url: str,
-    failed_url: str,
-    email: str | None,
-    first_name: str | None,
-    last_name: str | None,
-    name: str | None,
-    ref: str | None,
-) -> None:
+def create(api: Api, **fields: str | int | None) -> None:
     """Create a session for exactly one of --image-url, --creator-id, --merch-id.
 
     \b
@@ -68,30 +53,13 @@ def create(
     """
     from ._rows import session_request
 
-    flows = [v for v in (image_url, creator_id, merch_id) if v is not None]
-    if len(flows) != 1:
-        raise click.UsageError("give exactly one of --image-url, --creator-id, --merch-id")
-    fields = {
-        "ref": ref,
-        "image_url": image_url,
-        "creator_id": creator_id,
-        "merch_id": merch_id,
-        "variant_id": variant_id,
-        "quantity": quantity,
-        "success_url": success_url,
-        "failed_url": failed_url,
-        "email": email,
-        "first_name": first_name,
-        "last_name": last_name,
-        "name": name,
-    }
-    try:
+    try:  # the options are the import file's columns: one row, checked by the same rules
         request = session_request(fields, require_ref=False)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
     async def work(client: PrintoraClient) -> Session:
-        return await client.sessions.create(**request.create_arguments())
+        return await client.sessions._create(request)
 
     session = api.run(work)
     if session is not None:

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import math
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -42,8 +41,9 @@ from ..errors import (
     RateLimitError,
     RateLimiterUnavailableError,
 )
-from ..models import Session, UserData
-from ._journal import Journal, JournalConflictError, JournalEntry, describe, fingerprint
+from ..models import Session
+from ..resources._session_request import DEFAULT_REF_NAMESPACE, SessionRequest, key_for_ref
+from ._journal import Journal, JournalConflictError, JournalEntry, describe
 from ._store import StoreLike, account_of, open_store
 
 if TYPE_CHECKING:
@@ -60,87 +60,6 @@ __all__ = [
     "stops_job",
 ]
 
-#: The namespace of keys derived from refs, unless a request names its own.
-DEFAULT_REF_NAMESPACE = uuid.UUID("6f1c2a4e-8d3b-5e7a-9c01-7a5b3e2d9f40")
-
-_CREATE_FIELDS = (
-    "success_url",
-    "failed_url",
-    "image_url",
-    "creator_id",
-    "merch_id",
-    "variant_id",
-    "quantity",
-    "user_data",
-)
-
-
-def key_for_ref(ref: str, namespace: uuid.UUID = DEFAULT_REF_NAMESPACE) -> str:
-    """The idempotency key a request with this ``ref`` sends: UUIDv5 over ``namespace``."""
-    return str(uuid.uuid5(namespace, ref))
-
-
-def _new_key() -> str:
-    return str(uuid.uuid4())
-
-
-def _ref(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not value or "\0" in value):
-        raise ValueError(f"{attribute.name} must be a non-empty string without NUL")
-
-
-@attrs.frozen
-class SessionRequest:
-    """The arguments of one ``sessions.create`` call, and how its idempotency key is made.
-
-    Args:
-        ref: your stable id for this row (cart id, CSV key): the key is derived from it, and a
-            journal records the row under it.
-        idempotency_key: an explicit key (wins over ``ref``); None by default.
-        ref_namespace: the UUIDv5 namespace of keys derived from ``ref`` (set your own to keep
-            refs of two unrelated imports from meeting).
-
-    With neither ``ref`` nor ``idempotency_key`` a random key is made once, when the request is
-    built, so re-sending the same object is still safe.
-    """
-
-    success_url: str
-    failed_url: str
-    image_url: str | None = None
-    creator_id: str | None = None
-    merch_id: str | None = None
-    variant_id: str | None = None
-    quantity: int | None = None
-    user_data: UserData | None = None
-    ref: str | None = attrs.field(default=None, validator=_ref)
-    idempotency_key: str | None = None
-    ref_namespace: uuid.UUID = DEFAULT_REF_NAMESPACE
-    _random_key: str = attrs.field(factory=_new_key, init=False, repr=False, eq=False)
-
-    @property
-    def key(self) -> str:
-        """The ``Idempotency-Key`` this request sends on every attempt and every re-run."""
-        if self.idempotency_key is not None:
-            return self.idempotency_key
-        if self.ref is not None:
-            return key_for_ref(self.ref, self.ref_namespace)
-        return self._random_key
-
-    def create_arguments(self) -> dict[str, Any]:
-        """The keyword arguments of :meth:`~aioprintora.resources.sessions.Sessions.create`."""
-        args = {name: getattr(self, name) for name in _CREATE_FIELDS}
-        args["idempotency_key"] = self.key
-        return args
-
-    def fingerprint(self) -> str:
-        """A hash of what this request asks for (key and ref excluded)."""
-        content = {
-            name: attrs.asdict(value) if attrs.has(type(value)) else value
-            for name in _CREATE_FIELDS
-            if (value := getattr(self, name)) is not None
-        }
-        return fingerprint(content)
-
 
 @attrs.frozen
 class BatchResult:
@@ -148,6 +67,9 @@ class BatchResult:
 
     ``journaled`` is True when the session came from the journal (no request was made); its
     ``session.created_at`` tells whether the redirect link (15 minutes) may have expired.
+    A row given as a dict that is no valid request is never sent: ``error`` is the
+    ``ValueError`` (``TypeError`` for an unknown key) of its :class:`SessionRequest`, and
+    ``request`` holds its fields as given.
     """
 
     index: int
@@ -188,14 +110,40 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+#: A row of a batch: the request, and why it cannot be sent (None when it can).
+_Row = tuple[SessionRequest, Exception | None]
+
+
+def _as_given(row: Mapping[str, Any]) -> SessionRequest:
+    """A dict row that is no valid request, kept as given for its result (it is never sent)."""
+    given = object.__new__(SessionRequest)  # the validators would refuse it: set, not built
+    for field in attrs.fields(SessionRequest):
+        default = None if field.default is attrs.NOTHING else field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # a function in stubs
+            default = default.factory()  # type: ignore[union-attr]
+        object.__setattr__(given, field.name, row.get(field.name, default))
+    return given
+
+
+def _checked(item: SessionRequest | Mapping[str, Any]) -> _Row:
+    """A row as a request, checked by its validators: a bad row is that row's error only."""
+    try:
+        if isinstance(item, SessionRequest):
+            attrs.evolve(item)  # every check again: one taken back from a result may be invalid
+            return item, None
+        return SessionRequest(**item), None
+    except (TypeError, ValueError) as exc:
+        return (item if isinstance(item, SessionRequest) else _as_given(item)), exc
+
+
 def _requests(
     items: Iterable[SessionRequest | Mapping[str, Any]], need_ref: bool
-) -> Iterator[SessionRequest]:
+) -> Iterator[_Row]:
     for item in items:
-        request = item if isinstance(item, SessionRequest) else SessionRequest(**item)
-        if need_ref and request.ref is None:
+        row = _checked(item)
+        if need_ref and row[0].ref is None:
             raise ValueError("a journal needs a ref on every request (SessionRequest(ref=...))")
-        yield request
+        yield row
 
 
 class _Failed:
@@ -329,13 +277,13 @@ class _Batch:
 
     async def work(
         self,
-        source: Iterator[tuple[int, SessionRequest]],
+        source: Iterator[tuple[int, _Row]],
         results: asyncio.Queue[BatchResult | _Failed | None],
     ) -> None:
         """One worker: rows from the shared ``source`` (each to one worker) until it is empty."""
         try:
-            for index, request in source:
-                result = await self.one(index, request)
+            for index, row in source:
+                result = await self.one(index, row)
                 if result is None:
                     break
                 await results.put(result)
@@ -344,11 +292,15 @@ class _Batch:
             await results.put(_Failed(exc))
         await results.put(None)
 
-    async def one(self, index: int, request: SessionRequest) -> BatchResult | None:
+    async def one(self, index: int, row: _Row) -> BatchResult | None:
         """One row, or None when the batch stopped before it was sent."""
+        request, invalid = row
         async with self.ref_lock(request.ref):
             if self.stopped is not None:
                 return None
+            if invalid is not None:
+                self.tally.taken += 1
+                return self._decided(BatchResult(index, request, error=invalid))
             return await self._one(index, request)
 
     async def _one(self, index: int, request: SessionRequest) -> BatchResult:
@@ -369,7 +321,7 @@ class _Batch:
         tally.sending += 1
         sent = time.monotonic()
         try:
-            session = await self.sessions.create(**request.create_arguments())
+            session = await self.sessions._create(request)
             result = BatchResult(index, request, session=session)
             tally.round_trip = min(tally.round_trip, time.monotonic() - sent)
         except Exception as exc:  # one bad item must not sink the batch...

@@ -21,7 +21,6 @@ journal that cannot be written (a read-only file, a full disk) fails before any 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -32,7 +31,7 @@ from .._convert import structure, unstructure
 from ..models import Session
 from ._store import Store, check_account
 
-__all__ = ["Journal", "JournalConflictError", "JournalEntry", "fingerprint"]
+__all__ = ["Journal", "JournalConflictError", "JournalEntry"]
 
 _VERSION = 1
 _ERROR = "\0error"  # suffix of the key an error entry is kept under, beside the session's
@@ -51,12 +50,6 @@ class JournalEntry:
     fingerprint: str
     session: Session | None = None
     error: str | None = None
-
-
-def fingerprint(fields: dict[str, Any]) -> str:
-    """A stable hash of a request's content (its idempotency key and ref excluded)."""
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _encode(entry: JournalEntry) -> bytes:

@@ -2,59 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
-from .._convert import unstructure
 from ..models import Session, SessionToken, UserData
 from ..response import to_raw_response
 from ._base import Resource, decoder
+from ._session_request import SessionRequest
 
 if TYPE_CHECKING:
-    from ..jobs._imports import BatchResult, ProgressCallback, SessionRequest
+    from ..jobs._imports import BatchResult, ProgressCallback
     from ..jobs._store import StoreLike
 
 __all__ = ["Sessions", "SessionsWithRawResponse"]
 
 PATH = "api/v1/partner-session"
-
-
-def build_session_body(
-    *,
-    image_url: str | None = None,
-    creator_id: str | None = None,
-    merch_id: str | None = None,
-    variant_id: str | None = None,
-    quantity: int | None = None,
-    success_url: str,
-    failed_url: str,
-    user_data: UserData | None = None,
-) -> dict[str, Any]:
-    """Validate the arguments of a session and build its camelCase body (raises ValueError)."""
-    flow = check.exactly_one(image_url=image_url, creator_id=creator_id, merch_id=merch_id)
-    body: dict[str, Any] = {}
-    if flow == "image_url":
-        body["imageUrl"] = check.https_url("image_url", image_url)
-    elif flow == "creator_id":
-        body["creatorId"] = check.uuid_str("creator_id", creator_id)
-    else:
-        body["merchId"] = check.uuid_str("merch_id", merch_id)
-    if (variant_id is not None or quantity is not None) and flow != "merch_id":
-        raise ValueError("variant_id and quantity go with merch_id only")
-    if variant_id is not None:
-        body["variantId"] = check.uuid_str("variant_id", variant_id)
-    if quantity is not None:
-        body["quantity"] = check.int_range("quantity", quantity, 1, 100)
-    body["successUrl"] = check.absolute_url("success_url", success_url)
-    body["failedUrl"] = check.absolute_url("failed_url", failed_url)
-    if user_data is not None:
-        if not isinstance(user_data, UserData):
-            raise ValueError("user_data must be an aioprintora.UserData")
-        body["userData"] = unstructure(user_data)
-    return body
 
 
 class Sessions(Resource):
@@ -90,22 +54,29 @@ class Sessions(Resource):
             ValueError: an argument is invalid (nothing is sent).
             IdempotencyKeyError: the key was used before with a different body.
         """
-        body = build_session_body(
+        request = SessionRequest(
+            success_url=success_url,
+            failed_url=failed_url,
             image_url=image_url,
             creator_id=creator_id,
             merch_id=merch_id,
             variant_id=variant_id,
             quantity=quantity,
-            success_url=success_url,
-            failed_url=failed_url,
             user_data=user_data,
+            idempotency_key=idempotency_key,
         )
-        key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
-        if not isinstance(key, str) or not key or len(key) > 255:
-            raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
+        return await self._create(request)
+
+    async def _create(self, request: SessionRequest) -> Session:
+        """Send one request (checked when it was built) under its key, on every attempt."""
         parse = decoder(Session)
         return await self._client._request(
-            "POST", PATH, json=body, idempotency_key=key, operation="sessions.create", parse=parse
+            "POST",
+            PATH,
+            json=request.body(),
+            idempotency_key=request.key,
+            operation="sessions.create",
+            parse=parse,
         )
 
     async def get(self, session_id: str) -> Session:
