@@ -19,6 +19,14 @@ from ._stack import rows_file
 pytestmark = pytest.mark.redis
 
 
+#: A valid request's fields: a SessionRequest with bad ones is refused when built (issue 23).
+_VALID = {
+    "image_url": "https://cdn.example.com/x.png",
+    "success_url": "https://shop.example.com/ok",
+    "failed_url": "https://shop.example.com/no",
+}
+
+
 def _requests(count: int, tag: str) -> list[SessionRequest]:
     return [
         SessionRequest(
@@ -57,7 +65,7 @@ async def test_enqueuing_twice_adds_nothing(redis_url: str, redis: Redis, queue_
 
 async def test_the_id_follows_the_content(redis_url: str) -> None:
     requests = _requests(3, "same")
-    changed = [*requests[:2], SessionRequest(ref="same-2", success_url="a", failed_url="b")]
+    changed = [*requests[:2], SessionRequest(ref="same-2", **_VALID)]
     assert import_id_for(requests) == import_id_for(list(requests))
     assert import_id_for(requests) != import_id_for(changed)
     assert import_id_for(requests) != import_id_for(requests[::-1])
@@ -66,8 +74,8 @@ async def test_the_id_follows_the_content(redis_url: str) -> None:
 @pytest.mark.parametrize(
     ("requests", "message"),
     [
-        ([SessionRequest(success_url="a", failed_url="b")], "ref on every row"),
-        ([SessionRequest(ref="x", success_url="a", failed_url="b")] * 2, "appears twice"),
+        ([SessionRequest(**_VALID)], "ref on every row"),
+        ([SessionRequest(ref="x", **_VALID)] * 2, "appears twice"),
         ([], "no rows"),
     ],
 )
