@@ -187,3 +187,22 @@ async def test_the_cli_refuses_the_same_before_sending(
     (line,) = [line for line in imported.err.splitlines() if line.startswith("Error:")]
     assert f"{rows}: line 1: {message}" in line, imported.err
     assert len(sandbox.requests) == 0
+
+
+async def test_a_bad_dict_row_is_its_own_error_with_a_journal_too(
+    api: PrintoraClient, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    rows: list[dict[str, Any]] = [
+        {**URLS, "ref": "a", "image_url": IMAGE},
+        {**URLS, "ref": "b", "image_url": "http://cdn.example.com/b.png"},
+        {**URLS, "ref": "c", "image_url": IMAGE, "imageurl": IMAGE},  # a typo'd key
+        {**URLS, "image_url": "http://cdn.example.com/d.png"},  # no ref: the key is still made
+    ]
+    results = await api.sessions.create_many(rows[:3], journal=tmp_path / "j.sqlite")
+    assert [r.ok for r in results] == [True, False, False]
+    assert isinstance(results[1].error, ValueError) and results[1].request.ref == "b"
+    assert isinstance(results[2].error, TypeError) and results[2].request.ref == "c"
+    (no_ref,) = await api.sessions.create_many(rows[3:])
+    assert isinstance(no_ref.error, ValueError)
+    assert uuid.UUID(no_ref.request.key).version == 4  # a random key, as the class makes it
+    assert [r.method for r in sandbox.requests] == ["POST"]  # row "a" only

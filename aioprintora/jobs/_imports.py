@@ -118,10 +118,11 @@ def _as_given(row: Mapping[str, Any]) -> SessionRequest:
     """A dict row that is no valid request, kept as given for its result (it is never sent)."""
     given = object.__new__(SessionRequest)  # the validators would refuse it: set, not built
     for field in attrs.fields(SessionRequest):
-        default = None if field.default is attrs.NOTHING else field.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # a function in stubs
-            default = default.factory()  # type: ignore[union-attr]
-        object.__setattr__(given, field.name, row.get(field.name, default))
+        if field.init:
+            value = row.get(field.name, None if field.default is attrs.NOTHING else field.default)
+        else:  # the random key, made by its attrs.Factory as the class makes it
+            value = field.default.factory()  # type: ignore[union-attr]  # stubs: Any | None
+        object.__setattr__(given, field.name, value)
     return given
 
 
