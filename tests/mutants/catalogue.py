@@ -45,6 +45,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_bulk.py::test_server_errors_are_kept_per_item",),
     ),
     Mutant(
+        "a bad dict row sinks the batch (issue 23: session request)",
+        "aioprintora/jobs/_imports.py",
+        "    except (TypeError, ValueError) as exc:\n        return (item",
+        "    except OSError as exc:\n        return (item",
+        ("tests/test_bulk.py::test_one_bad_item_does_not_sink_the_batch",),
+    ),
+    Mutant(
+        "a bad row given back from a result is sent (issue 23: session request)",
+        "aioprintora/jobs/_imports.py",
+        "            attrs.evolve(item)  # every check again",
+        "            pass  # every check again",
+        ("tests/test_session_request.py::test_create_and_create_many_refuse_before_sending",),
+    ),
+    Mutant(
         "dedup keys of different pairs collide",
         "aioprintora/webhooks/_dedup.py",
         'return f"{len(event)}:{event}:{session_id}"',
