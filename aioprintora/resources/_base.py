@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
+from .._http.call import Call
 from .._http.sansio import Undecodable
 from ..models import Page
 from ..pagination import parse_page
@@ -18,10 +19,12 @@ T = TypeVar("T")
 
 
 class Resource:
-    """Base of ``client.sessions``, ``client.orders``, ``client.webhook_logs``."""
+    """Base of ``client.sessions``, ``client.orders``, ``client.webhook_logs``: each method
+    validates its arguments, builds a :class:`~aioprintora._http.call.Call` and sends it."""
 
     def __init__(self, client: PrintoraClient) -> None:
         self._client = client
+        self._send = client._pipeline.send
 
     def _page(
         self,
@@ -35,10 +38,10 @@ class Resource:
         public method: no frame of its own between the caller and the request)."""
         limit, offset = int(params["limit"]), int(params["offset"])
 
-        async def fetch_offset(following: int) -> Page[T]:
+        def fetch_offset(following: int) -> Coroutine[Any, Any, Page[T]]:
             # Same filters and page size: ``page.next_page()`` for walking pages by hand.
             following_params = {**params, "offset": following}
-            return await self._page(path, following_params, items_key, item_type, operation)
+            return self._page(path, following_params, items_key, item_type, operation)
 
         def parse(data: Any) -> Page[T]:
             return decode(
@@ -48,7 +51,7 @@ class Resource:
                 ),
             )
 
-        return self._client._request("GET", path, params=params, operation=operation, parse=parse)
+        return self._send(Call("GET", path, operation, parse, tuple(params.items())))
 
 
 def decoder(model: type[T]) -> Callable[[Any], T]:

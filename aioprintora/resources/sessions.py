@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
 from .._convert import unstructure
+from .._http.call import Call
 from ..models import Session, SessionToken, UserData
 from ..response import to_raw_response
 from ._base import Resource, decoder
@@ -103,24 +104,20 @@ class Sessions(Resource):
         key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
         if not isinstance(key, str) or not key or len(key) > 255:
             raise ValueError("idempotency_key must be a non-empty string of at most 255 characters")
-        parse = decoder(Session)
-        return await self._client._request(
-            "POST", PATH, json=body, idempotency_key=key, operation="sessions.create", parse=parse
+        call = Call(
+            "POST", PATH, "sessions.create", decoder(Session), json=body, idempotency_key=key
         )
+        return await self._send(call)
 
     async def get(self, session_id: str) -> Session:
         """The session's details (status, URLs, the order once checked out)."""
         path = f"{PATH}/{check.uuid_str('session_id', session_id)}"
-        parse = decoder(Session)
-        return await self._client._request("GET", path, operation="sessions.get", parse=parse)
+        return await self._send(Call("GET", path, "sessions.get", decoder(Session)))
 
     async def validate_token(self, token: str) -> SessionToken:
         """Whether a session token (the end of ``redirect_url``) is still usable."""
         path = f"{PATH}/by-token/{check.path_segment('token', token)}"
-        parse = decoder(SessionToken)
-        return await self._client._request(
-            "GET", path, operation="sessions.validate_token", parse=parse
-        )
+        return await self._send(Call("GET", path, "sessions.validate_token", decoder(SessionToken)))
 
     @cached_property
     def with_raw_response(self) -> SessionsWithRawResponse:

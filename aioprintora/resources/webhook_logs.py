@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .. import _validate as check
+from .._http.call import Call
 from ..models import (
     RESENDABLE_EVENTS,
     EventType,
@@ -122,18 +123,15 @@ class WebhookLogs(Resource):
             raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE_EVENTS))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}
         body["eventType"] = event
-        parse = decoder(WebhookDelivery)
-        return await self._client._request(
-            "POST", f"{PATH}/resend", json=body, operation="webhook_logs.resend", parse=parse
+        call = Call(
+            "POST", f"{PATH}/resend", "webhook_logs.resend", decoder(WebhookDelivery), json=body
         )
+        return await self._send(call)
 
     async def retry(self, webhook_log_id: str) -> WebhookDelivery:
         """Retry an existing delivery (the same log entry); "sent" if it already succeeded."""
         path = f"{PATH}/{check.path_segment('webhook_log_id', webhook_log_id)}/retry"
-        parse = decoder(WebhookDelivery)
-        return await self._client._request(
-            "POST", path, operation="webhook_logs.retry", parse=parse
-        )
+        return await self._send(Call("POST", path, "webhook_logs.retry", decoder(WebhookDelivery)))
 
     @cached_property
     def with_raw_response(self) -> WebhookLogsWithRawResponse:

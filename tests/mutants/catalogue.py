@@ -25,9 +25,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the defects --------------------------------------------------------------------------
     Mutant(
         "truncated body becomes a timeout",
-        "aioprintora/_http/retry.py",
-        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
-        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
+        "aioprintora/_http/transport.py",
+        "    elif isinstance(dropped, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
+        "    elif isinstance(dropped, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
         ("tests/test_retry.py::test_truncated_body_is_a_transport_error_and_gets_retried",),
     ),
     Mutant(
@@ -91,9 +91,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a call cut off by aclose() surfaces as a bare aiohttp error",
-        "aioprintora/_http/retry.py",
-        "    if closed and isinstance(exc, Exception):",
-        "    if False:",
+        "aioprintora/_http/transport.py",
+        "    elif closed and isinstance(dropped, Exception):",
+        "    elif False:",
         (
             "tests/test_memory.py::test_user_error_inside_async_with_releases_everything",
             "tests/test_memory.py::test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error",
