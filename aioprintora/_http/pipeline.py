@@ -63,10 +63,18 @@ RESERVED_HEADERS = frozenset(
 )
 
 
-def _positive(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
-    if value is not None and not value > 0:
-        bound = " (or None)" if attribute.name == "max_queue_wait" else ""
-        raise ValueError(f"{attribute.name} must be positive{bound}")
+def _is_positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _positive(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not _is_positive(value):
+        raise ValueError(f"{attribute.name} must be positive")
+
+
+def _positive_or_none(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not _is_positive(value):
+        raise ValueError(f"{attribute.name} must be positive (or None)")
 
 
 def _at_least_one(_: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -94,7 +102,7 @@ class Options:
 
     timeout: float = attrs.field(default=30.0, validator=_positive)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    max_queue_wait: float | None = attrs.field(default=None, validator=_positive)
+    max_queue_wait: float | None = attrs.field(default=None, validator=_positive_or_none)
     max_response_size: int = attrs.field(default=DEFAULT_MAX_RESPONSE_SIZE, validator=_at_least_one)
     extra_headers: Mapping[str, str] = attrs.field(factory=dict, validator=_not_reserved)
 

@@ -71,8 +71,8 @@ class RetryPolicy:
     unsafe_retry_statuses: frozenset[int] = frozenset({429, 503})
 
     def __attrs_post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ValueError("max_retries must be an int >= 0")
         if self.deadline is not None and self.deadline <= 0:
             raise ValueError("deadline must be positive (or None)")
 
