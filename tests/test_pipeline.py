@@ -7,14 +7,18 @@ import asyncio
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from aioprintora import PrintoraClient, ResponseTooLargeError, RetryPolicy, ServerError
 from aioprintora._http.call import Call
 from aioprintora._http.pipeline import Options
 from aioprintora._http.retry import CONNECT, DROPPED, TIMEOUT, Retries
+from aioprintora._http.sansio import Answer, decipher_response, result
 from aioprintora._http.transport import Request, failure_of
-from aioprintora.errors import APIConnectionError, APITimeoutError
+from aioprintora.errors import APIConnectionError, APITimeoutError, MalformedResponseError
+from aioprintora.models import Session
+from aioprintora.resources._base import decoder
 
 from .conftest import API_KEY, FAST_RETRY
 from .scripted import ScriptedServer, fail, ok
@@ -196,3 +200,29 @@ async def test_a_resource_sends_the_call_it_builds(scripted: ScriptedServer) -> 
     assert (seen.method, seen.path, seen.query) == ("POST", "/api/v1/x", {"a": "1", "b": "two"})
     assert seen.headers["Idempotency-Key"] == "key-1"
     assert seen.body == b'{"k":1}'
+
+
+# -- the pure step: (status, headers, body) -> the model, or the error ---------------------------
+
+SESSION_URL = "https://api.printora.ai/api/v1/partner-session"
+
+
+def _answer(status: int, body: bytes) -> Answer:
+    headers = CIMultiDictProxy(CIMultiDict({"X-Request-Id": "req-7"}))
+    return decipher_response(status, headers, body, method="POST", url=SESSION_URL, now=0.0)
+
+
+def test_a_created_session_decodes_to_its_model() -> None:
+    body = b'{"success":true,"data":{"sessionId":"s-1","redirectUrl":"https://e/t"}}'
+    session = result(_answer(201, body), decoder(Session), "POST", SESSION_URL)
+    assert (session.id, session.redirect_url) == ("s-1", "https://e/t")
+
+
+def test_a_201_that_is_not_a_session_names_its_real_status_url_and_request_id() -> None:
+    answer = _answer(201, b'{"success":true,"data":{"unexpected":1}}')
+    with pytest.raises(MalformedResponseError) as raised:
+        result(answer, decoder(Session), "POST", SESSION_URL)
+    error = raised.value
+    assert (error.status_code, error.method, error.url) == (201, "POST", SESSION_URL)
+    assert error.request_id == "req-7"
+    assert '"unexpected": 1' in error.body

@@ -43,7 +43,7 @@ from ..response import RAW, RawResponse
 from . import transport
 from ._body import DEFAULT_MAX_RESPONSE_SIZE
 from .retry import Retries, RetryPolicy, is_idempotent
-from .sansio import Answer, Undecodable, decipher_response, dumps
+from .sansio import Answer, decipher_response, dumps, result
 from .transport import Failure, Pool, Request
 
 if TYPE_CHECKING:
@@ -267,12 +267,12 @@ class Pipeline:
             raw = RawResponse(
                 answer.status,
                 answer.headers or {},
-                functools.partial(_decoded, call, answer, request.url),
+                functools.partial(result, answer, call.decode, call.method, request.url),
                 arrived=clock.time(),
                 attempts=state.attempts,
             )
             return raw  # type: ignore[return-value]  # noqa: RET504 - the twin casts it back
-        return _decoded(call, answer, request.url)
+        return result(answer, call.decode, call.method, request.url)
 
     def _request(self, call: Call[Any]) -> Request:
         """The bytes every attempt of ``call`` sends."""
@@ -385,16 +385,6 @@ _DEBUG, _INFO = logging.DEBUG, logging.INFO
 
 #: Shorter limiter waits are the cost of asking it, not throttling: not reported to hooks.
 _NOTICEABLE_WAIT = 0.001
-
-
-def _decoded(call: Call[T], answer: Answer, url: URL) -> T:
-    """The call's result from the answer's data; data it cannot read is reported with the
-    answer's real status, headers (request id) and absolute URL."""
-    try:
-        return call.decode(answer.data)
-    except Undecodable as exc:
-        error = exc.error(answer.status, answer.headers, method=call.method, url=url)
-        raise error from exc.__cause__
 
 
 @functools.lru_cache(maxsize=32)
