@@ -136,6 +136,19 @@ async def test_break_releases_connection_and_read_ahead(sandbox: Sandbox) -> Non
         assert_no_acquired(api)
 
 
+async def test_breaking_out_of_pages_releases_the_read_ahead(sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(500)
+    async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
+        async for page in api.orders.pages(page_size=100):
+            assert len(page) == 100
+            sandbox.fail_next(1_000, "delay:30", method="GET", path="/api/v1/partners/orders")
+            break
+        # The pages generator is closed as the loop lets go of it, and its read-ahead with it.
+        await until(lambda: acquired(api) == 0, what="the read-ahead released")
+        sandbox.clear_faults()
+        assert_no_acquired(api)
+
+
 async def test_cancelling_the_walk_leaks_nothing(sandbox: Sandbox) -> None:
     await sandbox.seed_orders(500)
     async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
