@@ -23,13 +23,16 @@ walk therefore never trusts offsets alone:
   so nothing that stayed in the listing from start to end is missed (a property test checks
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
-  answering two reads in a row with the very same page stops it with :class:`PaginationError`,
-  and so does one ignoring the offset, a page that is not newest first, a step-back that finds
-  the same pages again, or a walk past its request cap (see :mod:`aioprintora._http.walk_guard`,
-  which also keeps memory flat);
+  answering two reads in a row with the very same page stops it with
+  :class:`~aioprintora.errors.PaginationError`, and so does one ignoring the offset, a page
+  that is not newest first, a step-back that finds the same pages again, or a walk past its
+  request cap (see :mod:`aioprintora._http.walk_guard`, which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.jobs._sync`).
+
+Every one of these decisions is taken by ``walk_guard.Walk``, without I/O, so that it can be
+tested with scripted pages; :class:`Listing` only reads the pages it asks for.
 """
 
 from __future__ import annotations
@@ -155,7 +158,8 @@ class Listing(Coroutine[Any, Any, Page[T]], Generic[T]):
         ValueError: ``max_items`` is negative (at once, before any request).
     """
 
-    _pending: asyncio.Task[Page[T]] | None = None  # set before ``__init__`` can raise: ``__del__``
+    # A class default: ``__del__`` reads it even on an instance whose ``__init__`` raised.
+    _pending: asyncio.Task[Page[T]] | None = None
 
     def __init__(
         self,

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aioprintora import pagination
 from aioprintora.errors import PaginationError
 from aioprintora.models import Page, Pagination
-from aioprintora import pagination
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -120,7 +120,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "a page that was read ahead is trusted without the drift check",
         "aioprintora/pagination.py",
         "                    page = await pending\n",
-        "                    walk._check_boundary = False\n                    page = await pending\n",
+        "                    walk._check_boundary = False\n"
+        "                    page = await pending\n",
         (
             "tests/test_pagination_properties.py"
             "::test_no_duplicates_and_nothing_that_stayed_is_missed[read-ahead]",

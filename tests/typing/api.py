@@ -177,7 +177,9 @@ async def orders(client: PrintoraClient) -> None:
     session_id: str | None = order.session_id
     print(more, total, amount, status, updated, session_id)
 
-    pager: Listing[Order] = client.orders.iter(status=OrderStatus.PAID, page_size=100, max_items=500)
+    pager: Listing[Order] = client.orders.iter(
+        status=OrderStatus.PAID, page_size=100, max_items=500
+    )
     async for paid in pager:
         number: str | None = paid.order_number
         print(number)
