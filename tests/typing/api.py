@@ -193,6 +193,16 @@ async def orders(client: PrintoraClient) -> None:
     await pages.aclose()
     print(skipped, len(everything))
 
+    # One listing: awaited for a page, walked for items or pages, run as a task.
+    listing: Listing[Order] = client.orders.list(status="paid", limit=50, offset=100)
+    named: Page[Order] = await listing
+    async for each_page in listing.pages():
+        print(len(each_page), listing.stats.pages)
+    async for later in client.orders.list(limit=50):
+        print(later.id)
+    task: asyncio.Task[Page[Order]] = asyncio.create_task(client.orders.list())
+    print(len(named), len(await task))
+
     # Pages walked by hand, as a request handler would.
     by_hand: Page[Order] | None = await client.orders.list(limit=10)
     while by_hand is not None:
