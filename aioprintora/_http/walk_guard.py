@@ -188,8 +188,8 @@ class PaginationStats:
     items: int = 0
     duplicates_skipped: int = 0
     backtracks: int = 0
-    #: Pages read on although a gap may remain: the listing changed faster than
-    #: ``_MAX_BACKTRACKS_PER_PAGE`` step-backs in a row could follow.
+    #: Pages read on although a gap may remain: the listing changed faster than 25 step-backs
+    #: in a row could follow.
     possible_gaps: int = 0
 
 
