@@ -10,7 +10,7 @@ from .. import errors
 from .._http.call import Call
 from .._http.sansio import Undecodable
 from ..models import Page
-from ..pagination import parse_page
+from ..pagination import Listing, parse_page
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
@@ -52,6 +52,29 @@ class Resource:
             )
 
         return self._send(Call("GET", path, operation, parse, tuple(params.items())))
+
+    def _listing(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        items_key: str,
+        item_type: type[T],
+        operation: str,
+        *,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> Listing[T]:
+        """The listing that ``params`` (validated: filters, ``limit``, ``offset``) name."""
+
+        def fetch(limit: int, offset: int) -> Coroutine[Any, Any, Page[T]]:
+            # The params were validated once, by the caller; each page only moves the window.
+            window = {**params, "limit": limit, "offset": offset}
+            return self._page(path, window, items_key, item_type, operation)
+
+        limit, offset = int(params["limit"]), int(params["offset"])
+        return Listing(
+            fetch, limit=limit, offset=offset, max_items=max_items, read_ahead=read_ahead
+        )
 
 
 def decoder(model: type[T]) -> Callable[[Any], T]:

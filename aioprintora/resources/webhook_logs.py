@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from functools import cached_property
 
 from .. import _validate as check
@@ -14,13 +15,14 @@ from ..models import (
     WebhookLog,
     WebhookStatus,
 )
-from ..pagination import PageIterator, Pager
+from ..pagination import Listing
 from ..response import to_raw_response
 from ._base import Resource, decoder
 
 __all__ = ["WebhookLogs", "WebhookLogsWithRawResponse"]
 
 PATH = "api/v1/partners/webhook-logs"
+_LIST = "webhook_logs.list"  # the operation hooks see, whichever method made the listing
 
 
 def log_params(
@@ -44,15 +46,18 @@ def log_params(
 class WebhookLogs(Resource):
     """Webhook delivery logs."""
 
-    async def list(
+    def list(
         self,
         *,
         status: WebhookStatus | str | None = None,
         event_type: EventType | str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> Page[WebhookLog]:
-        """One page of webhook log entries.
+    ) -> Listing[WebhookLog]:
+        """Webhook log entries: ``await`` it for one page, ``async for`` it for every entry.
+
+        ``async for`` walks from ``offset`` on in pages of ``limit`` (see
+        :class:`~aioprintora.pagination.Listing`).
 
         Args:
             status: ``pending``, ``sent``, ``failed`` or ``retrying``.
@@ -61,7 +66,7 @@ class WebhookLogs(Resource):
             offset: how many entries to skip.
         """
         params = log_params(status, event_type, limit, offset)
-        return await self._page(PATH, params, "logs", WebhookLog, "webhook_logs.list")
+        return self._listing(PATH, params, "logs", WebhookLog, _LIST)
 
     def pages(
         self,
@@ -71,14 +76,15 @@ class WebhookLogs(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> PageIterator[WebhookLog]:
+    ) -> AsyncGenerator[Page[WebhookLog], None]:
         """``async for page in client.webhook_logs.pages(...)``: every page, deduplicated."""
-        log_params(status, event_type, page_size, 0)
-
-        async def fetch(limit: int, offset: int) -> Page[WebhookLog]:
-            return await self.list(status=status, event_type=event_type, limit=limit, offset=offset)
-
-        return PageIterator(fetch, page_size=page_size, max_items=max_items, read_ahead=read_ahead)
+        return self.iter(
+            status=status,
+            event_type=event_type,
+            page_size=page_size,
+            max_items=max_items,
+            read_ahead=read_ahead,
+        ).pages()
 
     def iter(
         self,
@@ -88,16 +94,11 @@ class WebhookLogs(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> Pager[WebhookLog]:
+    ) -> Listing[WebhookLog]:
         """``async for log in client.webhook_logs.iter(status="failed")``: every entry."""
-        return Pager(
-            self.pages(
-                status=status,
-                event_type=event_type,
-                page_size=page_size,
-                max_items=max_items,
-                read_ahead=read_ahead,
-            )
+        params = log_params(status, event_type, page_size, 0)
+        return self._listing(
+            PATH, params, "logs", WebhookLog, _LIST, max_items=max_items, read_ahead=read_ahead
         )
 
     async def resend(

@@ -119,8 +119,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a page that was read ahead is trusted without the drift check",
         "aioprintora/pagination.py",
-        "            return await pending\n",
-        "            self._check_boundary = False\n            return await pending\n",
+        "                    page = await pending\n",
+        "                    walk._check_boundary = False\n"
+        "                    page = await pending\n",
         (
             "tests/test_pagination_properties.py"
             "::test_no_duplicates_and_nothing_that_stayed_is_missed[read-ahead]",
@@ -219,6 +220,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_virtual_limits.py::test_the_default_limit_is_sixty_a_minute_end_to_end",),
     ),
     # -- the joints of the request path (issue 23) ------------------------------------------------
+    Mutant(
+        "a step-back that finds the same pages again steps back for ever",
+        "aioprintora/_http/walk_guard.py",
+        "            if self._fruitless and trigger == self._trigger:\n",
+        "            if False:\n",
+        ("tests/test_walk.py::test_a_step_back_that_finds_the_same_pages_again_raises",),
+    ),
     Mutant(
         "a listing sorted oldest first is walked as if newest first",
         "aioprintora/_http/walk_guard.py",
