@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,33 +27,6 @@ class Resource:
         self._client = client
         self._send = client._pipeline.send
 
-    def _page(
-        self,
-        path: str,
-        params: Mapping[str, str | int],
-        items_key: str,
-        item_type: type[T],
-        operation: str,
-    ) -> Coroutine[Any, Any, Page[T]]:
-        """GET one page of a listing and decode it (the request's coroutine, awaited by the
-        public method: no frame of its own between the caller and the request)."""
-        limit, offset = int(params["limit"]), int(params["offset"])
-
-        def fetch_offset(following: int) -> Coroutine[Any, Any, Page[T]]:
-            # Same filters and page size: ``page.next_page()`` for walking pages by hand.
-            following_params = {**params, "offset": following}
-            return self._page(path, following_params, items_key, item_type, operation)
-
-        def parse(data: Any) -> Page[T]:
-            return decode(
-                data,
-                lambda d: parse_page(
-                    d, items_key, item_type, limit=limit, offset=offset, fetch_offset=fetch_offset
-                ),
-            )
-
-        return self._send(Call("GET", path, operation, parse, tuple(params.items())))
-
     def _listing(
         self,
         path: str,
@@ -64,12 +38,24 @@ class Resource:
         max_items: int | None = None,
         read_ahead: bool = True,
     ) -> Listing[T]:
-        """The listing that ``params`` (validated: filters, ``limit``, ``offset``) name."""
+        """The listing that ``params`` name (validated once, by the caller: the filters,
+        ``limit`` and ``offset``). Each page is a GET of the same filters, its own window."""
+        filters = tuple((k, v) for k, v in params.items() if k not in ("limit", "offset"))
 
         def fetch(limit: int, offset: int) -> Coroutine[Any, Any, Page[T]]:
-            # The params were validated once, by the caller; each page only moves the window.
-            window = {**params, "limit": limit, "offset": offset}
-            return self._page(path, window, items_key, item_type, operation)
+            # The request's coroutine itself: no frame of ours between the walk and the call.
+            build = functools.partial(
+                parse_page,
+                items_key=items_key,
+                item_type=item_type,
+                limit=limit,
+                offset=offset,
+                fetch_offset=functools.partial(fetch, limit),  # ``page.next_page()``
+            )
+            query = (("limit", limit), ("offset", offset), *filters)
+            return self._send(
+                Call("GET", path, operation, functools.partial(decode, build=build), query)
+            )
 
         limit, offset = int(params["limit"]), int(params["offset"])
         return Listing(
