@@ -217,29 +217,26 @@ class Pipeline:
             state.hooks = hooks
             state.call = CallInfo(call.operation, request.method, request.url)
             emit(hooks.on_call_start, state.call)
-        retries: Retries | None = None
+        retries = Retries(options.retry, is_idempotent(request.method, request.headers))
         try:
             while True:
                 outcome = await self._attempt(session, request, state)
                 error: errors.PrintoraError
+                remaining = state.remaining()
                 if isinstance(outcome, Failure):
-                    error, cause, wait = outcome.error, outcome.cause, None
-                    status, failure, reason = None, outcome.kind, outcome.kind
+                    error, cause, reason = outcome.error, outcome.cause, outcome.kind
+                    delay = retries.delay(state.attempts, failure=reason, remaining=remaining)
                 elif outcome.error is None:
                     answer = outcome
                     break
                 else:
-                    error, cause, wait = outcome.error, None, outcome.wait
-                    status, failure, reason = outcome.status, None, f"HTTP {outcome.status}"
-                if retries is None:
-                    retries = Retries(options.retry, is_idempotent(request.method, request.headers))
-                delay = retries.delay(
-                    state.attempts,
-                    status=status,
-                    failure=failure,
-                    server_wait=wait,
-                    remaining=state.remaining(),
-                )
+                    error, cause, reason = outcome.error, None, f"HTTP {outcome.status}"
+                    delay = retries.delay(
+                        state.attempts,
+                        status=outcome.status,
+                        server_wait=outcome.wait,
+                        remaining=remaining,
+                    )
                 if delay is None:
                     error.attempts = state.attempts
                     if cause is not None:
