@@ -1,6 +1,6 @@
 """Time as the client sees it: one small protocol, the real clock, and a virtual one for tests.
 
-Everything on the request path that reads the time or waits (the retry middleware's backoff
+Everything on the request path that reads the time or waits (the call loop's backoff
 sleeps and deadline, the attempt's budget, the default rate limiter) goes through one
 :class:`Clock`, passed as ``PrintoraClient(..., clock=...)``. A test hands in a
 :class:`VirtualClock` and runs retries, ``Retry-After`` waits and limiter pauses without waiting.

@@ -101,7 +101,7 @@ def scrub(text: str) -> str:
 class PrintoraError(Exception):
     """Base class of every exception raised by aioprintora."""
 
-    #: How many HTTP attempts the call made before giving up (set by the retry middleware).
+    #: How many HTTP attempts the call made before giving up (set by the call loop).
     attempts: int = 1
 
     def __init__(self, *args: object) -> None:

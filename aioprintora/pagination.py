@@ -1,4 +1,7 @@
-"""Offset pagination: decoding every page shape, the boundary arithmetic, and the iterators.
+"""Offset pagination: decoding every page shape, and :class:`Listing`, one object per listing.
+
+``client.orders.list(...)`` and ``client.orders.iter(...)`` return a :class:`Listing`: ``await``
+it for the one page it names, ``async for`` it for every item, or ``.pages()`` for every page.
 
 Shapes accepted ([drift] in the spec): ``{"orders": [...], "pagination": {...}}``, the flat
 ``{"orders": [...], "total": 42, "limit": 20, "offset": 0}``, a bare ``{"logs": [...]}`` and a
@@ -20,30 +23,31 @@ walk therefore never trusts offsets alone:
   so nothing that stayed in the listing from start to end is missed (a property test checks
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
-  answering two reads in a row with the very same page stops it with :class:`PaginationError`,
-  and so does one ignoring the offset, a page that is not newest first, a step-back that finds
-  the same pages again, or a walk past its request cap (see :mod:`aioprintora._http.walk_guard`,
-  which also keeps memory flat);
+  answering two reads in a row with the very same page stops it with
+  :class:`~aioprintora.errors.PaginationError`, and so does one ignoring the offset, a page
+  that is not newest first, a step-back that finds the same pages again, or a walk past its
+  request cap (see :mod:`aioprintora._http.walk_guard`, which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
 - items created after the walk began are yielded only if they sort after the boundary; a sync
   job picks the rest up on its next run (see :mod:`aioprintora.jobs._sync`).
+
+Every one of these decisions is taken by ``walk_guard.Walk``, without I/O, so that it can be
+tested with scripted pages; :class:`Listing` only reads the pages it asks for.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Mapping
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-import attrs
-
 from ._http._shapes import structure_list
-from ._http.walk_guard import Boundary, Key, Progress
-from .errors import PaginationError
+from ._http.walk_guard import PaginationStats, Walk
 from .models import Page, Pagination
 
-__all__ = ["PageIterator", "Pager", "PaginationStats"]
+__all__ = ["Listing", "PaginationStats"]
 
 T = TypeVar("T")
 
@@ -115,19 +119,10 @@ def parse_page(
     )
 
 
-# -- walking every page --------------------------------------------------------------------------
+# -- one listing ---------------------------------------------------------------------------------
 
-
-@attrs.define
-class PaginationStats:
-    """What a walk did about drift; read it after (or during) the iteration."""
-
-    pages: int = 0
-    items: int = 0
-    duplicates_skipped: int = 0
-    backtracks: int = 0
-    #: Pages where a gap could not be closed by stepping back (already at the first page).
-    possible_gaps: int = 0
+#: What a listing reads pages with: ``await fetch(limit, offset)`` is one page.
+FetchPage = Callable[[int, int], Awaitable["Page[T]"]]
 
 
 def _consume_result(task: asyncio.Future[Any]) -> None:
@@ -135,191 +130,108 @@ def _consume_result(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-def _key(item: Any) -> Key:
-    return getattr(item, "created_at", None), str(getattr(item, "id", id(item)))
+class Listing(Coroutine[Any, Any, Page[T]], Generic[T]):
+    """One listing: ``await`` it for a page, ``async for`` it for every item.
 
+    - ``await listing``: one request, the page of ``limit`` items at ``offset``, as the server
+      sent it (``max_items`` does not apply; ``page.next_page()`` reads on by hand);
+    - ``async for item in listing``: every item from ``offset`` on, newest first, each once,
+      in requests of ``limit`` items (at least 2: pages overlap by one), up to ``max_items``;
+      see the module docstring on drift;
+    - ``async for page in listing.pages()``: the same walk, a page at a time;
+    - ``await listing.collect()``: every item in a list; ``listing.stats``: what the walk did.
 
-# Step-backs in a row before the walk accepts a possible gap and reads on: a listing churning
-# faster than we can read it must not hold the walk in place.
-_MAX_BACKTRACKS_PER_PAGE = 25
-FetchPage = Callable[[int, int], Awaitable["Page[T]"]]
+    A listing walks once: iterating it again goes on where it stopped. Break out of the loop,
+    or cancel the task, and any read-ahead request is cancelled at once: a listing holds no
+    reference cycle, so it goes away as soon as the loop lets go of it. A listing is also a
+    coroutine of its one request, so ``asyncio.create_task(client.orders.list())`` works as it
+    did when ``list`` was a coroutine function.
 
+    Args:
+        fetch: reads one page (``limit``, ``offset``); the resource validated its arguments.
+        limit: the page size.
+        offset: where the page (and the walk) starts.
+        max_items: the walk stops after this many items (None: no cap).
+        read_ahead: the walk fetches the next page while you work on this one.
 
-class PageIterator(Generic[T]):
-    """``async for page in ...``: every page of a listing, deduplicated, with read-ahead.
-
-    Pages hold only items not yielded before (see the module docstring on drift). Break out of
-    the loop, or cancel the task, and any read-ahead request is cancelled at once: the iterator
-    holds no reference cycle, so it goes away as soon as the loop lets go of it.
+    Raises:
+        ValueError: ``max_items`` is negative (at once, before any request).
     """
 
+    # A class default: ``__del__`` reads it even on an instance whose ``__init__`` raised.
+    _pending: asyncio.Task[Page[T]] | None = None
+
     def __init__(
-        self, fetch: FetchPage[T], *, page_size: int, max_items: int | None, read_ahead: bool
+        self,
+        fetch: FetchPage[T],
+        *,
+        limit: int,
+        offset: int = 0,
+        max_items: int | None = None,
+        read_ahead: bool = True,
     ) -> None:
         if max_items is not None and max_items < 0:
             raise ValueError("max_items must be >= 0")
         self._fetch = fetch
-        # Each page after the first re-reads one item, so a walk needs at least 2 per request.
-        self._page_size = max(2, page_size)
+        self._limit, self._offset, self._max_items = limit, offset, max_items
         self._read_ahead = read_ahead
-        self._pending: asyncio.Task[Page[T]] | None = None
-        self.stats = PaginationStats()
-        # The walk's state: where to read next, and what was already yielded.
-        self._boundary = Boundary()
-        self._progress = Progress(self._page_size)
-        self._backtracks = 0  # step-backs since the last page read forward
-        # Cycle check: a step-back that re-reads the page read just before it, unchanged.
-        self._last_read: tuple[list[str], int] | None = None
-        self._before_trigger: tuple[list[str], int] | None = None
-        self._trigger: tuple[list[str], int, int] | None = None
-        self._after_step_back = False
-        self._fruitless = False
-        self._offset = 0
-        self._left = max_items
-        self._previous: tuple[list[str], int] | None = None
-        self._check_boundary = False  # the first page has nothing to check against
-        self._done = False
-
-    def __aiter__(self) -> PageIterator[T]:
-        return self
-
-    async def __anext__(self) -> Page[T]:
-        try:
-            while not self._done and (self._left is None or self._left > 0):
-                fresh = self._step(await self._get(self._offset))
-                if fresh is not None:
-                    return fresh
-        except BaseException:
-            self._finish()
-            raise
-        self._finish()
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        """Stop the walk and cancel any read-ahead."""
-        self._finish()
-
-    def __del__(self) -> None:
-        self._cancel_pending()
-
-    def _finish(self) -> None:
-        self._done = True
-        self._cancel_pending()
-
-    def _cancel_pending(self) -> None:
-        if self._pending is not None and not self._pending.done():
-            self._pending.cancel()
-        self._pending = None
-
-    async def _get(self, offset: int) -> Page[T]:
-        pending, self._pending = self._pending, None
-        if pending is not None and getattr(pending, "offset", None) == offset:
-            return await pending
-        if pending is not None:
-            pending.cancel()
-        return await self._fetch(self._page_size, offset)
-
-    def _prefetch(self, offset: int) -> None:
-        if self._read_ahead:
-            task = asyncio.ensure_future(self._fetch(self._page_size, offset))
-            task.offset = offset  # type: ignore[attr-defined]
-            # A read-ahead nobody awaits (the walk stopped) must not log "never retrieved".
-            task.add_done_callback(_consume_result)
-            self._pending = task
-
-    def _step(self, page: Page[T]) -> Page[T] | None:
-        """Digest one fetched page: the fresh items to yield (None: nothing, read on)."""
-        self.stats.pages += 1
-        items, meta, offset = page.items, page.pagination, self._offset
-        keys = [_key(item) for item in items]
-        ids = [item_id for _, item_id in keys]
-        self._progress.check(keys, offset, meta)
-        # A page read one item early (or after a step back) should start at or before the
-        # boundary. Starting past it, or empty although the listing is now shorter than our
-        # offset, means items ahead of us went away and others slid behind the offset.
-        moved = bool(items) and self._boundary.starts_past(keys[0])
-        shrank = not items and meta.total_reported and 0 <= meta.total <= offset
-        if self._check_boundary and offset > 0 and (moved or shrank):
-            trigger = (ids, offset, meta.total)
-            if self._fruitless and trigger == self._trigger:
-                # Stepping back found the page we had read before, unchanged, and the same
-                # answer sent us back again: the server repeats itself, stepping back is futile.
-                raise PaginationError(
-                    f"the server's pages do not add up: offset {offset} keeps answering items "
-                    "older than those just before it"
-                )
-            self._trigger, self._before_trigger = trigger, self._last_read
-            self._after_step_back = True
-            if self._backtracks < _MAX_BACKTRACKS_PER_PAGE:
-                self._backtracks += 1
-                self.stats.backtracks += 1
-                back = offset - self._page_size if moved else meta.total - self._page_size
-                self._offset = max(0, back)
-                self._previous = None  # the page read again after a step back is no repeat
-                return None
-            self.stats.possible_gaps += 1
-        self._backtracks = 0
-        if self._after_step_back:
-            self._after_step_back = False
-            self._fruitless = self._before_trigger == (ids, meta.total)
-        self._last_read = (ids, meta.total)
-        if ids and (ids, meta.total) == self._previous:
-            raise PaginationError(f"the server answered offset {offset} with the same page again")
-        self._previous = (ids, meta.total)
-        more = (
-            bool(items)
-            and meta.has_more
-            and not (meta.total >= 0 and offset + len(items) >= meta.total)
-        )
-        if not more and self._progress.repeated:
-            raise PaginationError(
-                f"the listing ended at offset {offset} on items the server already sent for "
-                "another offset: it ignores the offset"
-            )
-        # Overlap by one item so the next page can be checked against the boundary.
-        self._check_boundary = True
-        self._offset = offset + len(items) - 1
-        self._done = not more
-        if more:
-            self._prefetch(self._offset)
-        fresh, fresh_keys, on_page = [], [], set()
-        for item, key in zip(items, keys, strict=True):
-            if key[1] not in on_page and self._boundary.is_new(key):
-                fresh.append(item)
-                fresh_keys.append(key)
-            on_page.add(key[1])  # a server repeating an id within one page: yielded once
-        self.stats.duplicates_skipped += len(items) - len(fresh)
-        if self._left is not None:
-            fresh, fresh_keys = fresh[: self._left], fresh_keys[: self._left]
-            self._left -= len(fresh)
-        self._boundary.advance(fresh_keys)
-        self.stats.items += len(fresh)
-        return Page(items=fresh, pagination=meta) if fresh else None
-
-
-class Pager(Generic[T]):
-    """``async for item in client.orders.iter(...)``: every item of a listing, lazily.
-
-    ``await pager.collect()`` gathers them in a list; ``pager.stats`` tells what the walk did
-    about offset drift.
-    """
-
-    def __init__(self, pages: PageIterator[T]) -> None:
-        self._pages = pages
         self._buffer: deque[T] = deque()
+        self._request: Generator[Any, None, Page[T]] | None = None
+
+    # The walk's state, made on first use: ``await client.orders.list()`` never needs it.
+    @cached_property
+    def _walk(self) -> Walk:
+        return Walk(self._limit, self._max_items, self._offset)
 
     @property
     def stats(self) -> PaginationStats:
         """Counters of the walk: pages, items, duplicates skipped, backtracks."""
-        return self._pages.stats
+        return self._walk.stats
 
-    def __aiter__(self) -> Pager[T]:
+    # -- one page ---------------------------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, Page[T]]:
+        return self._fetch(self._limit, self._offset).__await__()
+
+    # The coroutine protocol (what ``asyncio.create_task`` drives): the one request.
+    def send(self, value: Any) -> Any:
+        """Resume the listing's one request (the coroutine protocol)."""
+        if self._request is None:
+            self._request = self.__await__()
+        return self._request.send(value)
+
+    def throw(self, *exc: Any) -> Any:
+        """Raise into the listing's one request (the coroutine protocol)."""
+        if self._request is None:
+            self._request = self.__await__()
+        return self._request.throw(*exc)
+
+    def close(self) -> None:
+        """Close the listing's one request (the coroutine protocol; see :meth:`aclose`)."""
+        if self._request is not None:
+            self._request.close()
+
+    # -- the walk ---------------------------------------------------------------------------------
+
+    def __aiter__(self) -> Listing[T]:
         return self
 
     async def __anext__(self) -> T:
-        while not self._buffer:
-            self._buffer.extend((await self._pages.__anext__()).items)
-        return self._buffer.popleft()
+        buffer = self._buffer
+        while not buffer:
+            page = await self._next_page()
+            if page is None:
+                raise StopAsyncIteration
+            buffer.extend(page.items)
+        return buffer.popleft()
+
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
+        """``async for page in listing.pages()``: every page of the walk, deduplicated."""
+        try:
+            while (page := await self._next_page()) is not None:
+                yield page
+        finally:
+            self._cancel_pending()  # a loop broken out of: its read-ahead is not wanted
 
     async def collect(self) -> list[T]:
         """Every item, in a list (mind the memory on large listings)."""
@@ -328,4 +240,44 @@ class Pager(Generic[T]):
     async def aclose(self) -> None:
         """Stop the walk and cancel any read-ahead."""
         self._buffer.clear()
-        await self._pages.aclose()
+        self._finish()
+
+    def __del__(self) -> None:
+        self._cancel_pending()
+
+    async def _next_page(self) -> Page[T] | None:
+        """The walk's next page of items not yielded before; None at its end."""
+        walk = self._walk
+        try:
+            while not walk.done:
+                pending, self._pending = self._pending, None
+                if pending is not None:
+                    # Asked for at ``walk.offset``, which only ``digest`` moves.
+                    page = await pending
+                else:
+                    page = await self._fetch(walk.page_size, walk.offset)
+                fresh = walk.digest(page)
+                if fresh is not None:
+                    if self._read_ahead and not walk.done:
+                        self._read_on(walk)
+                    return fresh
+        except BaseException:
+            self._finish()
+            raise
+        self._finish()
+        return None
+
+    def _read_on(self, walk: Walk) -> None:
+        task = asyncio.ensure_future(self._fetch(walk.page_size, walk.offset))
+        # A read-ahead nobody awaits (the walk stopped) must not log "never retrieved".
+        task.add_done_callback(_consume_result)
+        self._pending = task
+
+    def _finish(self) -> None:
+        self._walk.done = True
+        self._cancel_pending()
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+        self._pending = None

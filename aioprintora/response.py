@@ -113,6 +113,8 @@ def to_raw_response(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[
     async def raw(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         token = RAW.set(True)
         try:
+            # ``method`` may return any awaitable (``list`` returns a Listing, whose request
+            # starts when awaited): both the call and the await happen here, with RAW set.
             return cast("RawResponse[T]", await method(*args, **kwargs))
         finally:
             RAW.reset(token)

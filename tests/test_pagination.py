@@ -7,7 +7,10 @@ import asyncio
 
 import pytest
 
-from aioprintora import Order, PaginationError, PrintoraClient
+from aioprintora import Order, Page, PaginationError, PrintoraClient
+from aioprintora.resources import orders as orders_resource
+from aioprintora.resources import webhook_logs as logs_resource
+from aioprintora.response import RawResponse
 from aioprintora.sandbox import Sandbox
 
 from ._leaks import acquired
@@ -133,6 +136,19 @@ async def test_break_releases_connection_and_read_ahead(sandbox: Sandbox) -> Non
         assert_no_acquired(api)
 
 
+async def test_breaking_out_of_pages_releases_the_read_ahead(sandbox: Sandbox) -> None:
+    await sandbox.seed_orders(500)
+    async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
+        async for page in api.orders.pages(page_size=100):
+            assert len(page) == 100
+            sandbox.fail_next(1_000, "delay:30", method="GET", path="/api/v1/partners/orders")
+            break
+        # The pages generator is closed as the loop lets go of it, and its read-ahead with it.
+        await until(lambda: acquired(api) == 0, what="the read-ahead released")
+        sandbox.clear_faults()
+        assert_no_acquired(api)
+
+
 async def test_cancelling_the_walk_leaks_nothing(sandbox: Sandbox) -> None:
     await sandbox.seed_orders(500)
     async with PrintoraClient(sandbox.api_key, base_url=sandbox.base_url, rate_limit=None) as api:
@@ -186,3 +202,92 @@ def test_bad_page_size_fails_at_once() -> None:
         api.orders.iter(page_size=101)
     with pytest.raises(ValueError, match="status"):
         api.orders.iter(status="Lost Orders")
+
+
+# -- one listing object: await, async for, pages() -------------------------------------------------
+
+
+async def test_one_listing_is_a_page_awaited_and_every_item_walked(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    await sandbox.seed_orders(50)
+    everything = [order.id async for order in api.orders.iter()]
+    listing = api.orders.list(limit=10, offset=5)
+    before = len(sandbox.requests)
+    page = await listing  # one request: the page the listing names
+    assert [order.id for order in page] == everything[5:15]
+    assert len(sandbox.requests) == before + 1
+    assert [order.id for order in await listing] == everything[5:15]  # and again
+    # Walked: from its offset on, in requests of its limit, each item once.
+    walked = [order.id async for order in api.orders.list(limit=10, offset=5)]
+    assert walked == everything[5:]
+    before = len(sandbox.requests)
+    pages = [found async for found in listing.pages()]
+    assert [order.id for found in pages for order in found] == everything[5:]
+    asked = [(r.query["offset"], r.query["limit"]) for r in list(sandbox.requests)[before:]]
+    assert asked == [("5", "10"), ("14", "10"), ("23", "10"), ("32", "10"), ("41", "10")]
+    assert listing.stats.pages == len(pages) == 5
+    assert listing.stats.items == 45
+    assert [order.id async for order in listing] == []  # a listing walks once
+
+
+async def test_a_listing_is_also_a_coroutine_for_tasks_and_gather(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    await sandbox.seed_orders(3)
+    task = asyncio.create_task(api.orders.list(limit=2))
+    both = await asyncio.gather(api.orders.list(limit=1), api.webhook_logs.list())
+    assert len(await asyncio.wait_for(task, 10)) == 2
+    assert len(both[0]) == 1
+
+
+async def test_the_raw_twin_of_list_still_answers_a_raw_response(
+    api: PrintoraClient, sandbox: Sandbox
+) -> None:
+    await sandbox.seed_orders(3)
+    raw = await api.orders.with_raw_response.list(limit=2)
+    assert isinstance(raw, RawResponse)
+    assert raw.status_code == 200
+    assert [order.id for order in raw.parse()] == [o.id for o in await api.orders.list(limit=2)]
+    logs = await api.webhook_logs.with_raw_response.list(event_type="order.paid")
+    assert isinstance(logs, RawResponse)
+    assert isinstance(await api.webhook_logs.list(), Page)  # the twin's context is gone
+
+
+async def test_a_bad_argument_fails_at_the_call_before_any_request(
+    scripted: ScriptedServer,
+) -> None:
+    async with PrintoraClient(API_KEY, base_url=scripted.base_url, rate_limit=None) as api:
+        with pytest.raises(ValueError, match="limit"):
+            api.orders.list(limit=0)  # not awaited: the call itself refuses it
+        with pytest.raises(ValueError, match="event_type"):
+            api.webhook_logs.list(event_type="order.Lost")
+        with pytest.raises(ValueError, match="max_items"):
+            api.orders.iter(max_items=-1)
+        with pytest.raises(ValueError, match="limit"):
+            api.orders.pages(page_size=0)
+        with pytest.raises(ValueError, match="offset"):
+            api.orders.list(offset=-1)
+    assert scripted.seen == []
+
+
+@pytest.mark.parametrize("listing", ["orders", "webhook_logs"])
+async def test_parameters_are_validated_once_per_listing_not_per_page(
+    api: PrintoraClient, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, listing: str
+) -> None:
+    await sandbox.seed_orders(15, ["paid"], webhooks=True)
+    module = orders_resource if listing == "orders" else logs_resource
+    name = "order_params" if listing == "orders" else "log_params"
+    calls: list[object] = []
+    validate = getattr(module, name)
+
+    def counted(*args: object) -> object:
+        calls.append(args)
+        return validate(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    walk = getattr(api, listing).iter(page_size=5)
+    found = [entry async for entry in walk]
+    assert walk.stats.pages >= 3
+    assert len(found) >= 10
+    assert len(calls) == 1

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aioprintora import pagination
 from aioprintora.errors import PaginationError
 from aioprintora.models import Page, Pagination
-from aioprintora.pagination import PageIterator, Pager
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -77,9 +77,9 @@ def test_no_duplicates_and_nothing_that_stayed_is_missed(
 ) -> None:
     listing = Listing(size, drift)
     before = {item.id for item in listing.items}
-    walk = PageIterator(listing.fetch, page_size=page, max_items=None, read_ahead=read_ahead)
+    walk = pagination.Listing(listing.fetch, limit=page, read_ahead=read_ahead)
     try:
-        seen = asyncio.run(_collect(Pager(walk)))
+        seen = asyncio.run(_collect(walk))
     except PaginationError:
         # Allowed only when two answers in a row were identical, which is exactly what a server
         # ignoring the offset looks like (here inserts and removals happened to cancel out).
@@ -104,12 +104,12 @@ def test_inserts_only_yield_every_original_item_exactly_once(
 ) -> None:
     listing = Listing(size, [(n, []) for n in inserts])
     before = [item.id for item in listing.items]
-    walk = PageIterator(listing.fetch, page_size=page, max_items=None, read_ahead=read_ahead)
-    seen = asyncio.run(_collect(Pager(walk)))
+    walk = pagination.Listing(listing.fetch, limit=page, read_ahead=read_ahead)
+    seen = asyncio.run(_collect(walk))
     assert len(seen) == len(set(seen))
     assert set(before) <= set(seen)
     assert walk.stats.backtracks == 0  # inserts never need a step back
 
 
-async def _collect(pager: Pager[Item]) -> list[str]:
+async def _collect(pager: pagination.Listing[Item]) -> list[str]:
     return [item.id async for item in pager]

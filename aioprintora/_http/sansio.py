@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
 
@@ -29,8 +29,11 @@ __all__ = [
     "decode_success",
     "dumps",
     "is_loopback",
+    "result",
     "server_wait",
 ]
+
+T = TypeVar("T")
 
 ENVIRONMENTS: Mapping[str, str] = {
     "production": "https://api.printora.ai",
@@ -233,6 +236,17 @@ def decipher_response(
     if isinstance(error, errors.RateLimitError) and wait is not None:
         error.reset_at = datetime.fromtimestamp(now + wait, timezone.utc)
     return Answer(status, None, error, wait)
+
+
+def result(answer: Answer, decode: Callable[[Any], T], method: str, url: str | URL) -> T:
+    """``decode`` of a successful answer's data: the call's result. Data it cannot read is a
+    MalformedResponseError with the answer's real status, headers (request id), method and
+    absolute URL."""
+    try:
+        return decode(answer.data)
+    except Undecodable as exc:
+        error = exc.error(answer.status, answer.headers, method=method, url=url)
+        raise error from exc.__cause__
 
 
 def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:

@@ -1,5 +1,7 @@
-"""The page walk's pure guards: where it stands (``Boundary``) and whether it may go on
-(``Progress``: the listing's order, the offset honoured, the request cap).
+"""The page walk's decisions, free of I/O: :class:`Walk`, fed each page it asked for, says
+what to yield, where to read next and when to stop, with two guards: where it stands
+(``Boundary``) and whether it may go on (``Progress``: the listing's order, the offset
+honoured, the request cap). :class:`~aioprintora.pagination.Listing` only does the I/O.
 
 Both keep O(page size) state whatever the listing's length, so a walk's memory is flat:
 
@@ -31,13 +33,17 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
 
 from ..errors import PaginationError
-from ..models import Pagination
+from ..models import Page, Pagination
 
-__all__ = ["Boundary", "Progress", "request_cap"]
+__all__ = ["Boundary", "PaginationStats", "Progress", "Walk", "request_cap"]
 
 Key = tuple[datetime | None, str]
+T = TypeVar("T")
 
 
 class Boundary:
@@ -169,3 +175,129 @@ def _newest_first(keys: Sequence[Key], offset: int) -> None:
                 f"{newest.isoformat()}); walking it would skip or repeat items"
             )
         newest = created_at
+
+
+# -- the walk -----------------------------------------------------------------------------------
+
+
+@attrs.define
+class PaginationStats:
+    """What a walk did about drift; read it after (or during) the iteration."""
+
+    pages: int = 0
+    items: int = 0
+    duplicates_skipped: int = 0
+    backtracks: int = 0
+    #: Pages read on although a gap may remain: the listing changed faster than 25 step-backs
+    #: in a row could follow.
+    possible_gaps: int = 0
+
+
+# Step-backs in a row before the walk accepts a possible gap and reads on: a listing churning
+# faster than we can read it must not hold the walk in place.
+_MAX_BACKTRACKS_PER_PAGE = 25
+
+
+def _key(item: Any) -> Key:
+    return getattr(item, "created_at", None), str(getattr(item, "id", id(item)))
+
+
+class Walk:
+    """Every decision of a drift-guarded walk (see :mod:`aioprintora.pagination`), free of I/O.
+
+    Read ``page_size`` items at :attr:`offset` and pass the page to :meth:`digest` until
+    :attr:`done`. Its arguments are trusted: the listing validated them.
+    """
+
+    def __init__(self, page_size: int, max_items: int | None = None, offset: int = 0) -> None:
+        # Each page after the first re-reads one item, so a walk needs at least 2 per request.
+        self.page_size = max(2, page_size)
+        #: Where to read next.
+        self.offset = offset
+        #: Whether the walk ended (the listing's end, or ``max_items`` reached).
+        self.done = max_items == 0
+        self.stats = PaginationStats()
+        self._left = max_items
+        self._boundary = Boundary()
+        self._progress = Progress(self.page_size)
+        self._check_boundary = False  # the first page has nothing to check against
+        self._backtracks = 0  # step-backs since the last page read forward
+        # Cycle check: a step-back that re-reads the page read just before it, unchanged.
+        self._last_read: tuple[list[str], int] | None = None
+        self._before_trigger: tuple[list[str], int] | None = None
+        self._trigger: tuple[list[str], int, int] | None = None
+        self._after_step_back = False
+        self._fruitless = False
+
+    def digest(self, page: Page[T]) -> Page[T] | None:
+        """The page's items not yielded before (None: nothing, read on at :attr:`offset`).
+
+        Raises:
+            PaginationError: the server's pages do not add up (see the module docstring).
+        """
+        self.stats.pages += 1
+        items, meta, offset = page.items, page.pagination, self.offset
+        keys = [_key(item) for item in items]
+        ids = [item_id for _, item_id in keys]
+        self._progress.check(keys, offset, meta)
+        # A page read one item early (or after a step back) should start at or before the
+        # boundary. Starting past it, or empty although the listing is now shorter than our
+        # offset, means items ahead of us went away and others slid behind the offset.
+        moved = bool(items) and self._boundary.starts_past(keys[0])
+        shrank = not items and meta.total_reported and 0 <= meta.total <= offset
+        if self._check_boundary and offset > 0 and (moved or shrank):
+            trigger = (ids, offset, meta.total)
+            if self._fruitless and trigger == self._trigger:
+                # Stepping back found the page we had read before, unchanged, and the same
+                # answer sent us back again: the server repeats itself, stepping back is futile.
+                raise PaginationError(
+                    f"the server's pages do not add up: offset {offset} keeps answering items "
+                    "older than those just before it"
+                )
+            self._trigger, self._before_trigger = trigger, self._last_read
+            self._after_step_back = True
+            if self._backtracks < _MAX_BACKTRACKS_PER_PAGE:
+                self._backtracks += 1
+                self.stats.backtracks += 1
+                back = offset - self.page_size if moved else meta.total - self.page_size
+                self.offset = max(0, back)
+                return None
+            self.stats.possible_gaps += 1
+        self._backtracks = 0
+        read = (ids, meta.total)
+        # The page read again after a step back is no repeat.
+        repeated = not self._after_step_back and bool(ids) and read == self._last_read
+        if self._after_step_back:
+            self._after_step_back = False
+            self._fruitless = self._before_trigger == read
+        self._last_read = read
+        if repeated:
+            raise PaginationError(f"the server answered offset {offset} with the same page again")
+        more = (
+            bool(items)
+            and meta.has_more
+            and not (meta.total >= 0 and offset + len(items) >= meta.total)
+        )
+        if not more and self._progress.repeated:
+            raise PaginationError(
+                f"the listing ended at offset {offset} on items the server already sent for "
+                "another offset: it ignores the offset"
+            )
+        if more:
+            # Overlap by one item so the next page can be checked against the boundary.
+            self._check_boundary = True
+            self.offset = offset + len(items) - 1
+        fresh, fresh_keys, on_page = [], [], set()
+        for item, key in zip(items, keys, strict=True):
+            if key[1] not in on_page and self._boundary.is_new(key):
+                fresh.append(item)
+                fresh_keys.append(key)
+            on_page.add(key[1])  # a server repeating an id within one page: yielded once
+        self.stats.duplicates_skipped += len(items) - len(fresh)
+        if self._left is not None:
+            fresh, fresh_keys = fresh[: self._left], fresh_keys[: self._left]
+            self._left -= len(fresh)
+        self._boundary.advance(fresh_keys)
+        self.stats.items += len(fresh)
+        self.done = not more or self._left == 0
+        return Page(items=fresh, pagination=meta) if fresh else None

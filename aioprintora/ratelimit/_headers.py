@@ -1,6 +1,6 @@
 """Pure readers of the rate-limit headers: ``Retry-After``, ``X-RateLimit-*`` and ``Date``.
 
-Used by the limiters (reconcile after every response) and by the retry middleware (how long a
+Used by the limiters (reconcile after every response) and by the retry decisions (how long a
 429 asks us to wait). No I/O and no clock of their own: the caller passes the wall-clock time at
 which the response arrived.
 

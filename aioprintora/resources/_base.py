@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import errors
+from .._http.call import Call
 from .._http.sansio import Undecodable
 from ..models import Page
-from ..pagination import parse_page
+from ..pagination import Listing, parse_page
 
 if TYPE_CHECKING:
     from ..client import PrintoraClient
@@ -18,37 +20,47 @@ T = TypeVar("T")
 
 
 class Resource:
-    """Base of ``client.sessions``, ``client.orders``, ``client.webhook_logs``."""
+    """Base of ``client.sessions``, ``client.orders``, ``client.webhook_logs``: each method
+    validates its arguments, builds a :class:`~aioprintora._http.call.Call` and sends it."""
 
     def __init__(self, client: PrintoraClient) -> None:
         self._client = client
+        self._send = client._pipeline.send
 
-    def _page(
+    def _listing(
         self,
         path: str,
         params: Mapping[str, str | int],
         items_key: str,
         item_type: type[T],
         operation: str,
-    ) -> Coroutine[Any, Any, Page[T]]:
-        """GET one page of a listing and decode it (the request's coroutine, awaited by the
-        public method: no frame of its own between the caller and the request)."""
-        limit, offset = int(params["limit"]), int(params["offset"])
+        *,
+        max_items: int | None = None,
+        read_ahead: bool = True,
+    ) -> Listing[T]:
+        """The listing that ``params`` name (validated once, by the caller: the filters,
+        ``limit`` and ``offset``). Each page is a GET of the same filters, its own window."""
+        filters = tuple((k, v) for k, v in params.items() if k not in ("limit", "offset"))
 
-        async def fetch_offset(following: int) -> Page[T]:
-            # Same filters and page size: ``page.next_page()`` for walking pages by hand.
-            following_params = {**params, "offset": following}
-            return await self._page(path, following_params, items_key, item_type, operation)
-
-        def parse(data: Any) -> Page[T]:
-            return decode(
-                data,
-                lambda d: parse_page(
-                    d, items_key, item_type, limit=limit, offset=offset, fetch_offset=fetch_offset
-                ),
+        def fetch(limit: int, offset: int) -> Coroutine[Any, Any, Page[T]]:
+            # The request's coroutine itself: no frame of ours between the walk and the call.
+            build = functools.partial(
+                parse_page,
+                items_key=items_key,
+                item_type=item_type,
+                limit=limit,
+                offset=offset,
+                fetch_offset=functools.partial(fetch, limit),  # ``page.next_page()``
+            )
+            query = (("limit", limit), ("offset", offset), *filters)
+            return self._send(
+                Call("GET", path, operation, functools.partial(decode, build=build), query)
             )
 
-        return self._client._request("GET", path, params=params, operation=operation, parse=parse)
+        limit, offset = int(params["limit"]), int(params["offset"])
+        return Listing(
+            fetch, limit=limit, offset=offset, max_items=max_items, read_ahead=read_ahead
+        )
 
 
 def decoder(model: type[T]) -> Callable[[Any], T]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from functools import cached_property
 
 from .. import _validate as check
 from ..models import Order, OrderStatus, Page
-from ..pagination import PageIterator, Pager
+from ..pagination import Listing
 from ..response import to_raw_response
 from ._base import Resource
 
 __all__ = ["Orders", "OrdersWithRawResponse"]
 
 PATH = "api/v1/partners/orders"
+_LIST = "orders.list"  # the operation hooks see, whichever method made the listing
 
 
 def order_params(status: OrderStatus | str | None, limit: int, offset: int) -> dict[str, str | int]:
@@ -29,18 +31,21 @@ def order_params(status: OrderStatus | str | None, limit: int, offset: int) -> d
 class Orders(Resource):
     """Orders placed through your sessions."""
 
-    async def list(
+    def list(
         self, *, status: OrderStatus | str | None = None, limit: int = 20, offset: int = 0
-    ) -> Page[Order]:
-        """One page of orders, newest first.
+    ) -> Listing[Order]:
+        """Orders, newest first: ``await`` it for one page, ``async for`` it for every order.
+
+        ``await client.orders.list(limit=50)`` is one request, one page. ``async for order in
+        client.orders.list(...)`` walks from ``offset`` on in pages of ``limit`` (see
+        :class:`~aioprintora.pagination.Listing`).
 
         Args:
             status: only orders in this status.
             limit: page size, 1–100.
             offset: how many orders to skip.
         """
-        params = order_params(status, limit, offset)
-        return await self._page(PATH, params, "orders", Order, "orders.list")
+        return self._listing(PATH, order_params(status, limit, offset), "orders", Order, _LIST)
 
     @cached_property
     def with_raw_response(self) -> OrdersWithRawResponse:
@@ -54,7 +59,7 @@ class Orders(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> PageIterator[Order]:
+    ) -> AsyncGenerator[Page[Order], None]:
         """``async for page in client.orders.pages(...)``: every page, deduplicated.
 
         Args:
@@ -63,12 +68,9 @@ class Orders(Resource):
             max_items: stop after this many orders.
             read_ahead: fetch the next page while you work on this one (through the limiter).
         """
-        order_params(status, page_size, 0)  # validate now, not at the first iteration
-
-        async def fetch(limit: int, offset: int) -> Page[Order]:
-            return await self.list(status=status, limit=limit, offset=offset)
-
-        return PageIterator(fetch, page_size=page_size, max_items=max_items, read_ahead=read_ahead)
+        return self.iter(
+            status=status, page_size=page_size, max_items=max_items, read_ahead=read_ahead
+        ).pages()
 
     def iter(
         self,
@@ -77,16 +79,16 @@ class Orders(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> Pager[Order]:
+    ) -> Listing[Order]:
         """``async for order in client.orders.iter(status="paid")``: every order, newest first.
 
         Each order is yielded once even while new orders arrive (see
-        :mod:`aioprintora.pagination`); ``await ....collect()`` gathers them in a list.
+        :mod:`aioprintora.pagination`); ``await ....collect()`` gathers them in a list. The
+        arguments are those of :meth:`pages`.
         """
-        return Pager(
-            self.pages(
-                status=status, page_size=page_size, max_items=max_items, read_ahead=read_ahead
-            )
+        params = order_params(status, page_size, 0)
+        return self._listing(
+            PATH, params, "orders", Order, _LIST, max_items=max_items, read_ahead=read_ahead
         )
 
 

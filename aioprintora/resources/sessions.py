@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
+from .._http.call import Call
 from ..models import Session, SessionToken, UserData
 from ..response import to_raw_response
 from ._base import Resource, decoder
@@ -69,29 +70,25 @@ class Sessions(Resource):
 
     async def _create(self, request: SessionRequest) -> Session:
         """Send one request (checked when it was built) under its key, on every attempt."""
-        parse = decoder(Session)
-        return await self._client._request(
+        call = Call(
             "POST",
             PATH,
+            "sessions.create",
+            decoder(Session),
             json=request.body(),
             idempotency_key=request.key,
-            operation="sessions.create",
-            parse=parse,
         )
+        return await self._send(call)
 
     async def get(self, session_id: str) -> Session:
         """The session's details (status, URLs, the order once checked out)."""
         path = f"{PATH}/{check.uuid_str('session_id', session_id)}"
-        parse = decoder(Session)
-        return await self._client._request("GET", path, operation="sessions.get", parse=parse)
+        return await self._send(Call("GET", path, "sessions.get", decoder(Session)))
 
     async def validate_token(self, token: str) -> SessionToken:
         """Whether a session token (the end of ``redirect_url``) is still usable."""
         path = f"{PATH}/by-token/{check.path_segment('token', token)}"
-        parse = decoder(SessionToken)
-        return await self._client._request(
-            "GET", path, operation="sessions.validate_token", parse=parse
-        )
+        return await self._send(Call("GET", path, "sessions.validate_token", decoder(SessionToken)))
 
     @cached_property
     def with_raw_response(self) -> SessionsWithRawResponse:

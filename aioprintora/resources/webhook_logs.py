@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from functools import cached_property
 
 from .. import _validate as check
+from .._http.call import Call
 from ..models import (
     RESENDABLE_EVENTS,
     EventType,
@@ -13,13 +15,14 @@ from ..models import (
     WebhookLog,
     WebhookStatus,
 )
-from ..pagination import PageIterator, Pager
+from ..pagination import Listing
 from ..response import to_raw_response
 from ._base import Resource, decoder
 
 __all__ = ["WebhookLogs", "WebhookLogsWithRawResponse"]
 
 PATH = "api/v1/partners/webhook-logs"
+_LIST = "webhook_logs.list"  # the operation hooks see, whichever method made the listing
 
 
 def log_params(
@@ -43,15 +46,18 @@ def log_params(
 class WebhookLogs(Resource):
     """Webhook delivery logs."""
 
-    async def list(
+    def list(
         self,
         *,
         status: WebhookStatus | str | None = None,
         event_type: EventType | str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> Page[WebhookLog]:
-        """One page of webhook log entries.
+    ) -> Listing[WebhookLog]:
+        """Webhook log entries: ``await`` it for one page, ``async for`` it for every entry.
+
+        ``async for`` walks from ``offset`` on in pages of ``limit`` (see
+        :class:`~aioprintora.pagination.Listing`).
 
         Args:
             status: ``pending``, ``sent``, ``failed`` or ``retrying``.
@@ -60,7 +66,7 @@ class WebhookLogs(Resource):
             offset: how many entries to skip.
         """
         params = log_params(status, event_type, limit, offset)
-        return await self._page(PATH, params, "logs", WebhookLog, "webhook_logs.list")
+        return self._listing(PATH, params, "logs", WebhookLog, _LIST)
 
     def pages(
         self,
@@ -70,14 +76,15 @@ class WebhookLogs(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> PageIterator[WebhookLog]:
+    ) -> AsyncGenerator[Page[WebhookLog], None]:
         """``async for page in client.webhook_logs.pages(...)``: every page, deduplicated."""
-        log_params(status, event_type, page_size, 0)
-
-        async def fetch(limit: int, offset: int) -> Page[WebhookLog]:
-            return await self.list(status=status, event_type=event_type, limit=limit, offset=offset)
-
-        return PageIterator(fetch, page_size=page_size, max_items=max_items, read_ahead=read_ahead)
+        return self.iter(
+            status=status,
+            event_type=event_type,
+            page_size=page_size,
+            max_items=max_items,
+            read_ahead=read_ahead,
+        ).pages()
 
     def iter(
         self,
@@ -87,16 +94,11 @@ class WebhookLogs(Resource):
         page_size: int = 100,
         max_items: int | None = None,
         read_ahead: bool = True,
-    ) -> Pager[WebhookLog]:
+    ) -> Listing[WebhookLog]:
         """``async for log in client.webhook_logs.iter(status="failed")``: every entry."""
-        return Pager(
-            self.pages(
-                status=status,
-                event_type=event_type,
-                page_size=page_size,
-                max_items=max_items,
-                read_ahead=read_ahead,
-            )
+        params = log_params(status, event_type, page_size, 0)
+        return self._listing(
+            PATH, params, "logs", WebhookLog, _LIST, max_items=max_items, read_ahead=read_ahead
         )
 
     async def resend(
@@ -122,18 +124,15 @@ class WebhookLogs(Resource):
             raise ValueError(f"event_type must be one of {', '.join(sorted(RESENDABLE_EVENTS))}")
         body = {"orderId" if which == "order_id" else "sessionId": order_id or session_id}
         body["eventType"] = event
-        parse = decoder(WebhookDelivery)
-        return await self._client._request(
-            "POST", f"{PATH}/resend", json=body, operation="webhook_logs.resend", parse=parse
+        call = Call(
+            "POST", f"{PATH}/resend", "webhook_logs.resend", decoder(WebhookDelivery), json=body
         )
+        return await self._send(call)
 
     async def retry(self, webhook_log_id: str) -> WebhookDelivery:
         """Retry an existing delivery (the same log entry); "sent" if it already succeeded."""
         path = f"{PATH}/{check.path_segment('webhook_log_id', webhook_log_id)}/retry"
-        parse = decoder(WebhookDelivery)
-        return await self._client._request(
-            "POST", path, operation="webhook_logs.retry", parse=parse
-        )
+        return await self._send(Call("POST", path, "webhook_logs.retry", decoder(WebhookDelivery)))
 
     @cached_property
     def with_raw_response(self) -> WebhookLogsWithRawResponse:

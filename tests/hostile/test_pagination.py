@@ -14,7 +14,7 @@ from aiohttp import web
 
 from aioprintora import Order, PaginationError
 from aioprintora._http.walk_guard import request_cap
-from aioprintora.pagination import Pager
+from aioprintora.pagination import Listing
 
 from .conftest import client, hostile, order
 
@@ -66,7 +66,7 @@ async def test_a_server_ignoring_offset_ends_the_walk_within_5_requests(
         assert len({q["offset"] for q in server.requests}) > 1  # it did ask for other offsets
 
 
-async def _walk(pager: Pager[Order], into: list[str]) -> None:
+async def _walk(pager: Listing[Order], into: list[str]) -> None:
     async for item in pager:
         into.append(item.id)
 

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora import PaginationError, PrintoraClient
-from aioprintora.pagination import Pager
+from aioprintora.pagination import Listing
 
 from .conftest import client, hostile
 
@@ -37,13 +37,13 @@ def item(listing: str, n: int, age: int) -> dict[str, Any]:
     return {"id": f"log_{n}", "eventType": "order.paid", "status": "sent", "createdAt": _at(age)}
 
 
-def walk(api: PrintoraClient, listing: str, page_size: int, read_ahead: bool) -> Pager[Any]:
+def walk(api: PrintoraClient, listing: str, page_size: int, read_ahead: bool) -> Listing[Any]:
     if listing == "orders":
         return api.orders.iter(page_size=page_size, read_ahead=read_ahead)
     return api.webhook_logs.iter(page_size=page_size, read_ahead=read_ahead)
 
 
-async def _yielded(pager: Pager[Any], into: list[str]) -> None:
+async def _yielded(pager: Listing[Any], into: list[str]) -> None:
     async for found in pager:
         into.append(found.id)
 

@@ -25,9 +25,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the defects --------------------------------------------------------------------------
     Mutant(
         "truncated body becomes a timeout",
-        "aioprintora/_http/retry.py",
-        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
-        "    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
+        "aioprintora/_http/transport.py",
+        "    elif isinstance(dropped, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):",
+        "    elif isinstance(dropped, (asyncio.TimeoutError, aiohttp.ClientPayloadError)):",
         ("tests/test_retry.py::test_truncated_body_is_a_transport_error_and_gets_retried",),
     ),
     Mutant(
@@ -105,9 +105,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a call cut off by aclose() surfaces as a bare aiohttp error",
-        "aioprintora/_http/retry.py",
-        "    if closed and isinstance(exc, Exception):",
-        "    if False:",
+        "aioprintora/_http/transport.py",
+        "    elif closed and isinstance(dropped, Exception):",
+        "    elif False:",
         (
             "tests/test_memory.py::test_user_error_inside_async_with_releases_everything",
             "tests/test_memory.py::test_a_call_in_flight_when_the_client_closes_raises_an_sdk_error",
@@ -133,8 +133,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a page that was read ahead is trusted without the drift check",
         "aioprintora/pagination.py",
-        "            return await pending\n",
-        "            self._check_boundary = False\n            return await pending\n",
+        "                    page = await pending\n",
+        "                    walk._check_boundary = False\n"
+        "                    page = await pending\n",
         (
             "tests/test_pagination_properties.py"
             "::test_no_duplicates_and_nothing_that_stayed_is_missed[read-ahead]",
@@ -233,6 +234,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_virtual_limits.py::test_the_default_limit_is_sixty_a_minute_end_to_end",),
     ),
     # -- the joints of the request path (issue 23) ------------------------------------------------
+    Mutant(
+        "a step-back that finds the same pages again steps back for ever",
+        "aioprintora/_http/walk_guard.py",
+        "            if self._fruitless and trigger == self._trigger:\n",
+        "            if False:\n",
+        ("tests/test_walk.py::test_a_step_back_that_finds_the_same_pages_again_raises",),
+    ),
     Mutant(
         "a listing sorted oldest first is walked as if newest first",
         "aioprintora/_http/walk_guard.py",

@@ -7,7 +7,7 @@ mypy fails here. Keep it free of ``reveal_type`` and of ``Any``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -45,7 +45,7 @@ from aioprintora.hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, Retry
 from aioprintora.jobs._imports import BatchResult, Progress, SessionRequest
 from aioprintora.jobs._sync import NO_EVENT_STATUSES, OrderSync
 from aioprintora.otel import OpenTelemetryHooks
-from aioprintora.pagination import PageIterator, Pager, PaginationStats
+from aioprintora.pagination import Listing, PaginationStats
 from aioprintora.ratelimit._local import DEFAULT_WINDOWS, Limiter, RateLimiter, Window
 from aioprintora.ratelimit._redis import (
     RateLimiterUnavailableError,
@@ -177,19 +177,31 @@ async def orders(client: PrintoraClient) -> None:
     session_id: str | None = order.session_id
     print(more, total, amount, status, updated, session_id)
 
-    pager: Pager[Order] = client.orders.iter(status=OrderStatus.PAID, page_size=100, max_items=500)
+    pager: Listing[Order] = client.orders.iter(
+        status=OrderStatus.PAID, page_size=100, max_items=500
+    )
     async for paid in pager:
         number: str | None = paid.order_number
         print(number)
     stats: PaginationStats = pager.stats
     skipped: int = stats.duplicates_skipped + stats.backtracks
     everything: list[Order] = await client.orders.iter(read_ahead=False).collect()
-    pages: PageIterator[Order] = client.orders.pages(status="shipped")
+    pages: AsyncGenerator[Page[Order], None] = client.orders.pages(status="shipped")
     async for one_page in pages:
         first: Order = one_page.items[0]
         print(first.id)
     await pages.aclose()
     print(skipped, len(everything))
+
+    # One listing: awaited for a page, walked for items or pages, run as a task.
+    listing: Listing[Order] = client.orders.list(status="paid", limit=50, offset=100)
+    named: Page[Order] = await listing
+    async for each_page in listing.pages():
+        print(len(each_page), listing.stats.pages)
+    async for later in client.orders.list(limit=50):
+        print(later.id)
+    task: asyncio.Task[Page[Order]] = asyncio.create_task(client.orders.list())
+    print(len(named), len(await task))
 
     # Pages walked by hand, as a request handler would.
     by_hand: Page[Order] | None = await client.orders.list(limit=10)
