@@ -9,9 +9,8 @@ from ._lazy import exports as _exports
 # Names resolve on first use (PEP 562), so ``import aioprintora`` costs next to nothing: the
 # pytest plugin this package registers is imported by every pytest run in your environment.
 if typing.TYPE_CHECKING:
-    from ._http.retry import RetryPolicy
-    from .client import DEFAULT_RATE_LIMIT, PrintoraClient
-    from .errors import (
+    from ._client import DEFAULT_RATE_LIMIT, PrintoraClient
+    from ._errors import (
         APIConnectionError,
         APIError,
         APITimeoutError,
@@ -33,14 +32,8 @@ if typing.TYPE_CHECKING:
         WebhookSignatureError,
         WebhookTimestampError,
     )
-    from .jobs import (
-        AccountMismatchError,
-        JournalConflictError,
-        OrderSync,
-        SessionRequest,
-        stops_job,
-    )
-    from .models import (
+    from ._http.retry import RetryPolicy
+    from ._models import (
         EventType,
         Order,
         OrderStatus,
@@ -54,44 +47,51 @@ if typing.TYPE_CHECKING:
         WebhookLog,
         WebhookStatus,
     )
+    from .jobs import (
+        AccountMismatchError,
+        JournalConflictError,
+        OrderSync,
+        SessionRequest,
+        stops_job,
+    )
 
 #: Where each public name lives.
 _HOMES: dict[str, str] = {
-    "DEFAULT_RATE_LIMIT": "client",
-    "PrintoraClient": "client",
+    "DEFAULT_RATE_LIMIT": "_client",
+    "PrintoraClient": "_client",
     "RetryPolicy": "_http.retry",
-    "APIConnectionError": "errors",
-    "APIError": "errors",
-    "APITimeoutError": "errors",
-    "AuthenticationError": "errors",
-    "BadRequestError": "errors",
-    "ConflictError": "errors",
-    "IdempotencyKeyError": "errors",
-    "MalformedResponseError": "errors",
-    "NotFoundError": "errors",
-    "PaginationError": "errors",
-    "PermissionDeniedError": "errors",
-    "PrintoraError": "errors",
-    "RateLimitError": "errors",
-    "RateLimiterUnavailableError": "errors",
-    "ResponseTooLargeError": "errors",
-    "ServerError": "errors",
-    "WebhookError": "errors",
-    "WebhookPayloadError": "errors",
-    "WebhookSignatureError": "errors",
-    "WebhookTimestampError": "errors",
-    "EventType": "models",
-    "Order": "models",
-    "OrderStatus": "models",
-    "Page": "models",
-    "Pagination": "models",
-    "Session": "models",
-    "SessionStatus": "models",
-    "SessionToken": "models",
-    "UserData": "models",
-    "WebhookDelivery": "models",
-    "WebhookLog": "models",
-    "WebhookStatus": "models",
+    "APIConnectionError": "_errors",
+    "APIError": "_errors",
+    "APITimeoutError": "_errors",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "ConflictError": "_errors",
+    "IdempotencyKeyError": "_errors",
+    "MalformedResponseError": "_errors",
+    "NotFoundError": "_errors",
+    "PaginationError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "PrintoraError": "_errors",
+    "RateLimitError": "_errors",
+    "RateLimiterUnavailableError": "_errors",
+    "ResponseTooLargeError": "_errors",
+    "ServerError": "_errors",
+    "WebhookError": "_errors",
+    "WebhookPayloadError": "_errors",
+    "WebhookSignatureError": "_errors",
+    "WebhookTimestampError": "_errors",
+    "EventType": "_models",
+    "Order": "_models",
+    "OrderStatus": "_models",
+    "Page": "_models",
+    "Pagination": "_models",
+    "Session": "_models",
+    "SessionStatus": "_models",
+    "SessionToken": "_models",
+    "UserData": "_models",
+    "WebhookDelivery": "_models",
+    "WebhookLog": "_models",
+    "WebhookStatus": "_models",
     "AccountMismatchError": "jobs",
     "JournalConflictError": "jobs",
     "OrderSync": "jobs",

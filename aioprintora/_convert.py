@@ -209,7 +209,7 @@ _python.register_unstructure_hook_factory(attrs.has, _unstructure_python)
 
 
 def to_dict(obj: Any, *, wire: bool = False) -> dict[str, Any]:
-    """A model as JSON-safe data (see :meth:`aioprintora.models.Model.to_dict`)."""
+    """A model as JSON-safe data (see :meth:`aioprintora.Model.to_dict`)."""
     data: dict[str, Any] = (converter if wire else _python).unstructure(obj)
     return data
 

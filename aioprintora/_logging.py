@@ -18,7 +18,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .errors import scrub
+from ._errors import scrub
 from .response import request_id_of
 
 if TYPE_CHECKING:

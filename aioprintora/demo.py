@@ -23,9 +23,9 @@ import aiohttp
 import attrs
 from aiohttp import web
 
-from .client import PrintoraClient
+from ._client import PrintoraClient
+from ._models import OrderStatus, UserData
 from .jobs._imports import SessionRequest
-from .models import OrderStatus, UserData
 from .sandbox import Sandbox
 from .webhooks import (
     SIGNATURE_HEADER,

@@ -15,7 +15,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from . import errors
+from . import _errors as errors
 from .hooks import AttemptInfo, CallInfo, Hooks, RateLimitWait, RetryEvent
 
 __all__ = ["OpenTelemetryHooks"]

@@ -24,7 +24,7 @@ walk therefore never trusts offsets alone:
   this against random inserts and removals);
 - otherwise the walk stops on ``hasMore: false``, an empty page, or ``total`` reached; a server
   answering two reads in a row with the very same page stops it with
-  :class:`~aioprintora.errors.PaginationError`, and so does one ignoring the offset, a page
+  :class:`~aioprintora.PaginationError`, and so does one ignoring the offset, a page
   that is not newest first, a step-back that finds the same pages again, or a walk past its
   request cap (see :mod:`aioprintora._http.walk_guard`, which also keeps memory flat);
 - because of the overlap, a request asks for at least 2 items;
@@ -45,7 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from ._http._shapes import structure_list
 from ._http.walk_guard import PaginationStats, Walk
-from .models import Page, Pagination
+from ._models import Page, Pagination
 
 __all__ = ["Listing", "PaginationStats"]
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import (
+from ._errors import (
     APIConnectionError,
     AuthenticationError,
     PermissionDeniedError,
@@ -47,13 +47,13 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+from ._models import UserData
 from .jobs._imports import Progress, SessionRequest
-from .models import UserData
 
 if TYPE_CHECKING:
-    from .client import PrintoraClient
+    from ._client import PrintoraClient
+    from ._models import Order
     from .jobs._store_redis import RedisStore
-    from .models import Order
     from .ratelimit._local import Window
 
 __all__ = [
@@ -346,8 +346,8 @@ class _Runtime:
 
 async def _startup(ctx: dict[str, Any], config: _Config) -> None:
     """One client per worker, made in the worker's own loop (no client crosses loops)."""
+    from ._client import PrintoraClient
     from ._http.retry import RetryPolicy
-    from .client import PrintoraClient
     from .jobs._store_redis import RedisStore
     from .ratelimit._redis import RedisRateLimiter, redis_key_for
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from aioprintora._convert import loads, snake, structure
 from aioprintora._http.sansio import decipher_response
-from aioprintora.models import Order, Pagination
+from aioprintora._models import Order, Pagination
 from aioprintora.pagination import parse_page
 
 from ._parsers import stdlib_json

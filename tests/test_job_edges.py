@@ -25,12 +25,12 @@ from aioprintora import (
     RateLimitError,
     RateLimiterUnavailableError,
 )
+from aioprintora._models import Session
 from aioprintora.jobs._imports import Progress, SessionRequest
 from aioprintora.jobs._journal import Journal, JournalConflictError, JournalEntry
 from aioprintora.jobs._store import AccountMismatchError, SQLiteStore, Store
 from aioprintora.jobs._store_redis import RedisStore
 from aioprintora.jobs._sync import OrderSync
-from aioprintora.models import Session
 from aioprintora.ratelimit._local import Window
 from aioprintora.ratelimit._redis import RedisRateLimiter
 from aioprintora.sandbox import Sandbox

@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aioprintora import PrintoraClient, errors
+from aioprintora import PrintoraClient
+from aioprintora import _errors as errors
 from aioprintora._http.retry import RetryPolicy
 from aioprintora.sandbox import Sandbox
 

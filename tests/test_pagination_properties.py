@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioprintora import pagination
-from aioprintora.errors import PaginationError
-from aioprintora.models import Page, Pagination
+from aioprintora._errors import PaginationError
+from aioprintora._models import Page, Pagination
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -11,13 +11,13 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from aioprintora import PrintoraClient, ResponseTooLargeError, RetryPolicy, ServerError
+from aioprintora._errors import APIConnectionError, APITimeoutError, MalformedResponseError
 from aioprintora._http.call import Call
 from aioprintora._http.pipeline import Options
 from aioprintora._http.retry import CONNECT, DROPPED, TIMEOUT, Retries
 from aioprintora._http.sansio import Answer, decipher_response, result
 from aioprintora._http.transport import Request, failure_of
-from aioprintora.errors import APIConnectionError, APITimeoutError, MalformedResponseError
-from aioprintora.models import Session
+from aioprintora._models import Session
 from aioprintora.resources._base import decoder
 
 from .conftest import API_KEY, FAST_RETRY

@@ -14,9 +14,10 @@ from decimal import Decimal
 import pytest
 
 import aioprintora
-from aioprintora import PrintoraClient, errors
+from aioprintora import PrintoraClient
+from aioprintora import _errors as errors
 from aioprintora._convert import structure
-from aioprintora.models import Order, Page, Pagination, Session, SessionToken, WebhookLog
+from aioprintora._models import Order, Page, Pagination, Session, SessionToken, WebhookLog
 from aioprintora.sandbox import Sandbox
 from aioprintora.webhooks import parse_event
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from aioprintora import errors
+from aioprintora import _errors as errors
 from aioprintora._http.sansio import Answer, decipher_response
 
 URL = "https://api.printora.ai/api/v1/partners/orders?limit=20&offset=0"

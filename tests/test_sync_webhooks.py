@@ -175,7 +175,7 @@ async def _recorded_during_a_run_is_kept(
 
 
 def _event(sb: Sandbox, order_id: str, event: str) -> WebhookEvent:
-    from aioprintora.models import EventType
+    from aioprintora._models import EventType
     from aioprintora.sandbox._payloads import build_payload
     from aioprintora.webhooks import parse_event
 

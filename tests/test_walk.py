@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import attrs
 import pytest
 
+from aioprintora._errors import PaginationError
 from aioprintora._http.walk_guard import _MAX_BACKTRACKS_PER_PAGE, Walk
-from aioprintora.errors import PaginationError
-from aioprintora.models import Page, Pagination
+from aioprintora._models import Page, Pagination
 
 EPOCH = datetime(2026, 1, 30, tzinfo=timezone.utc)
 SIZE = 5  # the page size of these walks

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from aioprintora._errors import PaginationError
 from aioprintora._http.walk_guard import Boundary, Key, Progress, request_cap
-from aioprintora.errors import PaginationError
-from aioprintora.models import Pagination
+from aioprintora._models import Pagination
 
 EPOCH = datetime(2026, 1, 30, tzinfo=timezone.utc)
 PAGE = 20

@@ -3,14 +3,14 @@
 aiohttp inflates ``gzip``/``deflate``/``br`` bodies in bounded steps as we read, so reading
 chunk by chunk and stopping at the cap keeps a decompression bomb (400 KB inflating to 400 MB)
 or an endless body to about the cap in memory: the answer is refused with
-:class:`~aioprintora.errors.ResponseTooLargeError` and its connection closed, not pooled.
+:class:`~aioprintora.ResponseTooLargeError` and its connection closed, not pooled.
 """
 
 from __future__ import annotations
 
 import aiohttp
 
-from ..errors import ResponseTooLargeError
+from .._errors import ResponseTooLargeError
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "read_capped"]
 

@@ -18,7 +18,7 @@ then ``release`` charges it for one period from then. The server saw the request
 that, so its copy of the window always expires first. Queueing has bounds of its own: a wait
 the limiter already knows exceeds ``max_server_wait`` fails at once, and ``max_queue_wait`` (off
 by default) caps the time queued per attempt; both raise
-:class:`~aioprintora.errors.RateLimitError` without sending.
+:class:`~aioprintora.RateLimitError` without sending.
 
 Logging (logger ``aioprintora``, see :mod:`aioprintora._logging`): each attempt at DEBUG, each
 retry and each noticeable rate-limit wait at INFO.
@@ -36,7 +36,7 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .. import errors
+from .. import _errors as errors
 from .._logging import log_attempt, log_wait, logger
 from ..hooks import AttemptInfo, CallInfo, Dispatch, RateLimitWait, RetryEvent, emit
 from ..response import RAW, RawResponse

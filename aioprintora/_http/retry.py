@@ -23,7 +23,7 @@ How long: at most ``max_retries`` retries; exponential backoff with full jitter,
 ``uniform(0, min(backoff_cap, backoff_base * 2 ** (retry - 1)))``; a server-directed wait
 (``Retry-After`` in seconds or as an HTTP date, else ``X-RateLimit-Reset`` on a 429) is used as
 is, never jittered; a server-directed wait above ``max_server_wait`` raises
-:class:`~aioprintora.errors.RateLimitError` at once instead of sleeping; no retry is started whose
+:class:`~aioprintora.RateLimitError` at once instead of sleeping; no retry is started whose
 sleep would pass the call's ``deadline``.
 
 The decisions are pure (``Retries``: no I/O, no clock of its own); the call loop

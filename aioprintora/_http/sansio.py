@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
 
-from .. import errors
+from .. import _errors as errors
 from .._convert import loads
 from ..ratelimit._headers import reset_delay_seconds, retry_after_seconds
 

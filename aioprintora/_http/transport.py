@@ -21,7 +21,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from .. import errors
+from .. import _errors as errors
 from ._body import read_capped
 from ._proxy import ProxyChooser, without_credentials
 from .retry import CONNECT, DROPPED, TIMEOUT

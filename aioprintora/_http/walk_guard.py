@@ -16,7 +16,7 @@ Both keep O(page size) state whatever the listing's length, so a walk's memory i
   The same ids answered at two different offsets are weighed: a reported ``total`` that grew
   by exactly the offset difference is what inserts at the head do; one that grew by more, or
   no ``total``, proves the offset ignored (two such answers in a row raise
-  :class:`~aioprintora.errors.PaginationError`); one that grew by less would also need as many
+  :class:`~aioprintora.PaginationError`); one that grew by less would also need as many
   removals behind the page as inserts ahead of it, at every read (four in a row raise). A walk
   never ends on a repeat that is not explained (:attr:`Progress.repeated`). So a server
   ignoring the offset is caught within 5 requests whatever its page shape and its ``total``,
@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ..errors import PaginationError
-from ..models import Page, Pagination
+from .._errors import PaginationError
+from .._models import Page, Pagination
 
 __all__ = ["Boundary", "PaginationStats", "Progress", "Walk", "request_cap"]
 

@@ -14,7 +14,7 @@ from ._output import Output
 from ._runtime import run_async
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
     from ..ratelimit._local import Window
 
 __all__ = ["Api", "api_options", "parse_rate_limit"]
@@ -65,7 +65,7 @@ class Api:
 
     def client(self) -> PrintoraClient:
         """A new client (usage errors for a missing key or a bad URL or rate)."""
-        from ..client import DEFAULT_RATE_LIMIT, PrintoraClient
+        from .._client import DEFAULT_RATE_LIMIT, PrintoraClient
         from ._retries import RetryNotice
 
         if not self._api_key:

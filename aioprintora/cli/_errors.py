@@ -26,8 +26,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from .._errors import APIConnectionError, APIError, PrintoraError
 from .._logging import ENV_VAR
-from ..errors import APIConnectionError, APIError, PrintoraError
 from ..jobs._store import AccountMismatchError
 from ._files import GivenFile, given
 

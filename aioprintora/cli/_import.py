@@ -12,7 +12,7 @@ from ._progress import Meter
 from ._rows import AtomicWriter, read_rows, session_request
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
     from ..jobs._imports import BatchResult, Progress, SessionRequest
     from ._output import Output
 
@@ -59,7 +59,7 @@ def result_row(result: BatchResult) -> dict[str, Any]:
     session = result.session
     error = result.error
     if error is not None:
-        from ..errors import PrintoraError
+        from .._errors import PrintoraError
 
         text = describe(error) if isinstance(error, PrintoraError) else f"{error}"
     return {

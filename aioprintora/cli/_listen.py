@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import aiohttp
     from aiohttp import web
 
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
     from ..jobs._sync import OrderSync
     from ..webhooks import WebhookEvent
 

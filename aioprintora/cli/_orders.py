@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from ..models import Order, OrderStatus
+from .._models import Order, OrderStatus
 from ._api import Api, api_options
 from ._files import FilePath
 from ._output import jsonable, to_json
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
-    from ..models import Page
+    from .._client import PrintoraClient
+    from .._models import Page
 
 __all__ = ["ORDER_COLUMNS", "orders"]
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import attrs
 
-from ..models import UserData
+from .._models import UserData
 from ..resources._session_request import CONTENT, FLOWS, SessionRequest
 from ._output import to_json
 

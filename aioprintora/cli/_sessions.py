@@ -13,8 +13,8 @@ from ._files import FilePath
 from ._output import jsonable
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
-    from ..models import Session
+    from .._client import PrintoraClient
+    from .._models import Session
 
 __all__ = ["sessions"]
 

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..models import RESENDABLE_EVENTS, EventType, WebhookStatus
+from .._models import RESENDABLE_EVENTS, EventType, WebhookStatus
 from ._api import Api, api_options
 from ._listen import listen
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
-    from ..models import Page, WebhookDelivery, WebhookLog
+    from .._client import PrintoraClient
+    from .._models import Page, WebhookDelivery, WebhookLog
 
 __all__ = ["webhooks"]
 

@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import (
+from .._errors import (
     AuthenticationError,
     PermissionDeniedError,
     RateLimitError,
     RateLimiterUnavailableError,
 )
-from ..models import Session
+from .._models import Session
 from ..resources._session_request import DEFAULT_REF_NAMESPACE, SessionRequest, key_for_ref
 from ._journal import Journal, JournalConflictError, JournalEntry, describe
 from ._store import StoreLike, account_of, open_store
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
     from ..resources.sessions import Sessions
 
 __all__ = [

@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 
 from .._convert import structure, unstructure
-from ..models import Session
+from .._models import Session
 from ._store import Store, check_account
 
 __all__ = ["Journal", "JournalConflictError", "JournalEntry"]

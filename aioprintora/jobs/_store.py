@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, Union, runtime_checkable
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
 
 __all__ = [
     "AccountMismatchError",

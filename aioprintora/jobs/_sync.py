@@ -76,14 +76,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._convert import structure
-from ..errors import PaginationError
-from ..models import EventType, Order, OrderStatus, WebhookLog
+from .._errors import PaginationError
+from .._models import EventType, Order, OrderStatus, WebhookLog
 from ..pagination import PaginationStats
 from ._store import RecordStore, Store, StoreLike, account_of, check_account, open_store
 from ._sync_state import RANK, TERMINAL, Judge, LogMark, SyncState, Tracked, parse_time
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
     from ..webhooks._events import WebhookEvent
 
 __all__ = ["NO_EVENT_STATUSES", "OrderSync", "WebhookLogOrderError", "changed"]

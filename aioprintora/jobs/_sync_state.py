@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from .._convert import structure
-from ..models import Order, OrderStatus
+from .._models import Order, OrderStatus
 
 __all__ = ["RANK", "TERMINAL", "Judge", "LogMark", "SyncState", "Tracked", "parse_time"]
 

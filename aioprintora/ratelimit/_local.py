@@ -37,7 +37,7 @@ period; the cost is one round trip per cycle of the window.
 
 Waiters are served first come, first served; a task cancelled while it waits takes nothing;
 only the head of the line sleeps, exactly until its token is due. ``acquire(max_wait=...)``
-(the client passes its ``max_server_wait``) raises :class:`~aioprintora.errors.RateLimitError`
+(the client passes its ``max_server_wait``) raises :class:`~aioprintora.RateLimitError`
 at once instead of sleeping through a wait it already knows is longer: a long 429 pause or an
 exhausted day window; ordinary minute-window queueing is unchanged. One instance serves any
 number of clients on one event loop (it is not thread-safe).
@@ -57,8 +57,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
+from .._errors import RateLimitError
 from ..clock import Clock
-from ..errors import RateLimitError
 from ._headers import Observation, observation
 from ._window import DEFAULT_WINDOWS, Window
 

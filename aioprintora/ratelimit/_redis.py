@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from redis import exceptions as redis_errors
 
-from ..errors import RateLimiterUnavailableError
+from .._errors import RateLimiterUnavailableError
 from ._headers import Observation, observation
 from ._local import DEFAULT_WINDOWS, RateLimiter, Window, _FifoGate, refuse_beyond
 

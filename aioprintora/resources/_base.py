@@ -7,14 +7,14 @@ import json
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import errors
+from .. import _errors as errors
 from .._http.call import Call
 from .._http.sansio import Undecodable
-from ..models import Page
+from .._models import Page
 from ..pagination import Listing, parse_page
 
 if TYPE_CHECKING:
-    from ..client import PrintoraClient
+    from .._client import PrintoraClient
 
 T = TypeVar("T")
 

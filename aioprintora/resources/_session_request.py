@@ -18,7 +18,7 @@ import attrs
 
 from .. import _validate as check
 from .._convert import unstructure
-from ..models import UserData
+from .._models import UserData
 
 __all__ = [
     "CONTENT",

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from functools import cached_property
 
 from .. import _validate as check
-from ..models import Order, OrderStatus, Page
+from .._models import Order, OrderStatus, Page
 from ..pagination import Listing
 from ..response import to_raw_response
 from ._base import Resource

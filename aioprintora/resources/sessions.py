@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _validate as check
 from .._http.call import Call
-from ..models import Session, SessionToken, UserData
+from .._models import Session, SessionToken, UserData
 from ..response import to_raw_response
 from ._base import Resource, decoder
 from ._session_request import SessionRequest

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from .. import _validate as check
 from .._http.call import Call
-from ..models import (
+from .._models import (
     RESENDABLE_EVENTS,
     EventType,
     Page,

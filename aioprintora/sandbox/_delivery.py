@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from ..models import EventType, WebhookStatus
+from .._models import EventType, WebhookStatus
 from ..webhooks._signature import SIGNATURE_HEADER, sign_payload
 from ._payloads import PayloadStyle, build_payload
 from ._records import OrderRecord, WebhookLogRecord

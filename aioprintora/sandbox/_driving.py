@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..models import OrderStatus
+from .._models import OrderStatus
 from ._delivery import Deliverer
 from ._faults import FaultPlan
 from ._records import OrderRecord, SessionRecord

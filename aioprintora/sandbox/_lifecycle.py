@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..models import OrderStatus
+from .._models import OrderStatus
 from ._middleware import SANDBOX, EnvelopeError, json_response, partner_of
 from ._state import Partner
 from ._validation import InvalidRequestError, parse_json_object

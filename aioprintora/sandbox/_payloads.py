@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..models import EventType, OrderStatus
+from .._models import EventType, OrderStatus
 from ._records import OrderRecord
 from ._wire import dumps, iso
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from ..models import EventType, OrderStatus, SessionStatus, WebhookStatus
+from .._models import EventType, OrderStatus, SessionStatus, WebhookStatus
 from ._wire import dumps, iso
 
 __all__ = ["LINK_TTL", "SESSION_TTL", "OrderRecord", "SessionRecord", "WebhookLogRecord"]

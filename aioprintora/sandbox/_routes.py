@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..models import WebhookStatus
+from .._models import WebhookStatus
 from ._listing import page_window
 from ._middleware import SANDBOX, EnvelopeError, json_response, partner_of
 from ._state import KeyBodyMismatchError, Partner

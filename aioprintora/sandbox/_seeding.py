@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..models import OrderStatus
+from .._models import OrderStatus
 from ._state import order_steps
 
 __all__ = ["SEED_STATUSES", "draw_life", "path_to", "seed_fields"]

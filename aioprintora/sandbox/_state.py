@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from ..models import EventType, OrderStatus
+from .._models import EventType, OrderStatus
 from ._listing import Indexed
 from ._records import OrderRecord, SessionRecord, WebhookLogRecord
 

@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 
 from multidict import MultiMapping
 
-from ..models import EventType, OrderStatus, WebhookStatus
+from .._models import EventType, OrderStatus, WebhookStatus
 
 __all__ = [
     "InvalidRequestError",

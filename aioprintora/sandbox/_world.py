@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..models import EventType, OrderStatus, SessionStatus
+from .._models import EventType, OrderStatus, SessionStatus
 from ._records import OrderRecord, SessionRecord, WebhookLogRecord
 from ._seeding import SEED_STATUSES, draw_life, path_to, seed_fields
 from ._state import EVENT_FOR, Ids, KeyBodyMismatchError, Partner, order_steps

@@ -2,7 +2,7 @@
 
 ::
 
-    from aioprintora.errors import WebhookSignatureError
+    from aioprintora._errors import WebhookSignatureError
     from aioprintora.webhooks import construct_event
 
     event = construct_event(body, request.headers.get("X-Printora-Signature"), secret)
@@ -16,7 +16,7 @@ Duplicate stores: :class:`MemoryDedupStore` (default) and :class:`RedisDedupStor
 
 from __future__ import annotations
 
-from aioprintora.errors import WebhookPayloadError, WebhookSignatureError
+from aioprintora._errors import WebhookPayloadError, WebhookSignatureError
 from aioprintora.webhooks._aiohttp_receiver import aiohttp_handler, webhook_app, webhook_handler
 from aioprintora.webhooks._dedup import (
     Claim,

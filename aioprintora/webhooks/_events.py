@@ -20,8 +20,8 @@ import attrs
 import cattrs
 
 from aioprintora._convert import structure
-from aioprintora.errors import WebhookPayloadError, hide_secrets
-from aioprintora.models import EventType, Model, OrderStatus
+from aioprintora._errors import WebhookPayloadError, hide_secrets
+from aioprintora._models import EventType, Model, OrderStatus
 
 from ._signature import check_timestamp, verify_signature
 

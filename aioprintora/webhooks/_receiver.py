@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from aioprintora.errors import WebhookPayloadError, WebhookSignatureError
+from aioprintora._errors import WebhookPayloadError, WebhookSignatureError
 from aioprintora.webhooks._dedup import (
     Claim,
     ClaimState,

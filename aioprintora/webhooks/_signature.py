@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from aioprintora.errors import WebhookSignatureError, WebhookTimestampError
+from aioprintora._errors import WebhookSignatureError, WebhookTimestampError
 
 __all__ = [
     "SIGNATURE_HEADER",

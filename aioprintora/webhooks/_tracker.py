@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from aioprintora.models import EventType, OrderStatus
+from aioprintora._models import EventType, OrderStatus
 from aioprintora.webhooks._events import WebhookEvent
 
 __all__ = ["STATUS_RANK", "OrderStatusTracker", "event_status", "furthest_status"]

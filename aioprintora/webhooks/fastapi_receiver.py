@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
-from aioprintora.errors import WebhookPayloadError, WebhookSignatureError
+from aioprintora._errors import WebhookPayloadError, WebhookSignatureError
 from aioprintora.webhooks._dedup import DedupStore
 from aioprintora.webhooks._events import WebhookEvent, construct_event
 from aioprintora.webhooks._receiver import (

@@ -1,7 +1,7 @@
 """The API reference's plumbing: public names, references by home module, private bases.
 
 Names are documented where users import them (``aioprintora.Session``) while annotations spell
-their home module (``aioprintora.models.Session``); this maps one to the other. It also keeps
+their home module (``aioprintora._models.Session``); this maps one to the other. It also keeps
 napoleon from reading an attribute docstring's first colon as a type.
 """
 

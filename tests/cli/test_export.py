@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 
-from aioprintora.models import Order
+from aioprintora._models import Order
 from aioprintora.sandbox import Sandbox
 
 from ._run import cli_env, interrupt, run, start, wait_for_line

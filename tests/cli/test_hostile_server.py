@@ -16,7 +16,7 @@ import attrs
 import pytest
 from aiohttp import web
 
-from aioprintora.models import Order, Session, UserData, WebhookDelivery, WebhookLog
+from aioprintora._models import Order, Session, UserData, WebhookDelivery, WebhookLog
 from aioprintora.webhooks import SIGNATURE_HEADER, sign_payload
 
 from ._run import cli_env, interrupt, run, start, wait_for_line

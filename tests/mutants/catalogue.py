@@ -98,7 +98,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a derived client warns when it goes away",
-        "aioprintora/client.py",
+        "aioprintora/_client.py",
         '        if self.__dict__.get("_derived"):\n            return\n',
         "",
         ("tests/test_client.py::test_a_derived_client_going_away_does_not_warn",),
@@ -150,7 +150,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a session's expiry does not survive the round trip",
-        "aioprintora/models.py",
+        "aioprintora/_models.py",
         "    expires_at: datetime | None = None\n    creator_id: str | None = None\n",
         "    expires_at: datetime | str | None = None\n    creator_id: str | None = None\n",
         # An example, not the property tests: their shrinking takes up to 80 s from a cold
@@ -173,7 +173,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "an echoed API key is kept in error texts",
-        "aioprintora/errors.py",
+        "aioprintora/_errors.py",
         "    for secret in _SECRETS.get():\n",
         "    for secret in ():\n",
         ("tests/hostile/test_secrets.py",),

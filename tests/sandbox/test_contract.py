@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from aioprintora.models import EventType, OrderStatus, SessionStatus, WebhookStatus
+from aioprintora._models import EventType, OrderStatus, SessionStatus, WebhookStatus
 from aioprintora.sandbox import Sandbox
 from aioprintora.sandbox import _validation as validation
 from aioprintora.sandbox._controls import openapi_document

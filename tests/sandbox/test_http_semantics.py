@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aioprintora import PrintoraClient
-from aioprintora.models import SessionStatus
+from aioprintora._models import SessionStatus
 from aioprintora.sandbox import Sandbox
 
 from .conftest import SESSION_BODY, Api

@@ -8,7 +8,7 @@ import pkgutil
 
 import aioprintora
 import aioprintora.sandbox
-from aioprintora import errors
+from aioprintora import _errors as errors
 from aioprintora.ratelimit import _local as ratelimit
 from aioprintora.ratelimit import _redis as ratelimit_redis
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from aioprintora.models import OrderStatus
+from aioprintora._models import OrderStatus
 from aioprintora.sandbox import Sandbox
 
 from .conftest import Api

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aioprintora import PrintoraClient
+from aioprintora._models import OrderStatus
 from aioprintora.jobs._sync import OrderSync
-from aioprintora.models import OrderStatus
 from aioprintora.sandbox import Sandbox
 from aioprintora.sandbox._state import ORDER_PATH, history_events
 from aioprintora.sandbox._wire import iso

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from aioprintora.models import EventType, OrderStatus
+from aioprintora._models import EventType, OrderStatus
 from aioprintora.sandbox import Sandbox
 from aioprintora.webhooks import OrderStatusTracker, WebhookEvent, webhook_handler
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from aioprintora.errors import WebhookTimestampError
-from aioprintora.models import EventType, OrderStatus
+from aioprintora._errors import WebhookTimestampError
+from aioprintora._models import EventType, OrderStatus
 from aioprintora.webhooks import (
     WebhookEvent,
     WebhookPayloadError,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from aioprintora import errors, webhooks
+from aioprintora import _errors as errors
+from aioprintora import webhooks
 
 
 def test_all_is_sorted_and_complete() -> None:

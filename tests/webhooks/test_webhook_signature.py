@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aioprintora.errors import WebhookTimestampError
+from aioprintora._errors import WebhookTimestampError
 from aioprintora.webhooks import (
     WebhookSignatureError,
     check_timestamp,

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from aioprintora.models import OrderStatus
+from aioprintora._models import OrderStatus
 from aioprintora.webhooks import OrderStatusTracker, WebhookEvent, parse_event
 from aioprintora.webhooks._tracker import STATUS_RANK, event_status, furthest_status
 

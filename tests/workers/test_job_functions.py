@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from aioprintora import workers
-from aioprintora.models import Order
+from aioprintora._models import Order
 from aioprintora.ratelimit._local import Window
 from aioprintora.sandbox import Sandbox
 from aioprintora.workers import (

@@ -72,10 +72,10 @@ class PrintoraClient:
             request path (backoff sleeps, deadlines, the default rate limiter); default the
             real one. Tests pass a :class:`~aioprintora.clock.VirtualClock`.
         max_queue_wait: seconds one attempt may queue in the rate limiter before the call
-            raises :class:`~aioprintora.errors.RateLimitError` unsent; ``None`` (default): no
+            raises :class:`~aioprintora.RateLimitError` unsent; ``None`` (default): no
             bound. A wait the limiter knows exceeds ``retry.max_server_wait`` fails at once.
         max_response_size: bytes an answer may have once decompressed (default 16 MiB);
-            longer ones raise :class:`~aioprintora.errors.ResponseTooLargeError`.
+            longer ones raise :class:`~aioprintora.ResponseTooLargeError`.
         hooks: :class:`~aioprintora.hooks.Hooks` told of every attempt, retry and rate-limit
             wait (metrics, tracing: :class:`~aioprintora.otel.OpenTelemetryHooks`).
         allow_insecure_http: allow a plain ``http://`` ``base_url`` on a host other than
